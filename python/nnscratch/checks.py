@@ -1,0 +1,110 @@
+"""Checks on a network and its data, with messages that name the field at fault.
+
+R has the same checks in the same order with the same messages, so that a bad
+fixture is refused with the same words in both languages.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+
+
+class InputError(ValueError):
+    """Bad input. ``field`` names what is wrong (``"X"``, ``"layers[2].bias"``), or is None."""
+
+    def __init__(self, field, problem):
+        super().__init__(problem if field is None else f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def format_number(x):
+    """The shortest of ``%.15g``, ``%.16g``, ``%.17g`` that reads back as exactly ``x``.
+
+    A result that would look like an integer gets ``.0`` (``1.0``, ``-0.0``), so
+    that JSON readers keep it a double and keep the sign of zero.
+    """
+    for digits in (15, 16, 17):
+        text = f"%.{digits}g" % x
+        if float(text) == x:
+            break
+    if text.lstrip("-").isdigit():
+        text += ".0"
+    return text
+
+
+def describe(value):
+    """A short description of a value for an error message: the number, or its JSON type."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return format_number(float(value))
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "a boolean"), (str, "a string"), (dict, "an object"),
+                       ((list, tuple, np.ndarray), "an array")):
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
+def check_array(value, field, ndim):
+    """Refuse anything but a non-empty, finite float array of ``ndim`` dimensions."""
+    if not isinstance(value, np.ndarray) or value.ndim != ndim or value.dtype.kind != "f":
+        raise InputError(field, f"must be a {'vector' if ndim == 1 else 'matrix'} of numbers")
+    if value.size == 0:
+        raise InputError(field, "must not be empty")
+    if not np.isfinite(value).all():
+        raise InputError(field, "holds NaN or an infinite value; every number must be finite")
+
+
+def check_network(layers, X):
+    """Check that ``layers`` form a network and that ``X`` fits its first layer."""
+    if len(layers) == 0:
+        raise InputError("layers", "must hold at least one layer")
+    for number, layer in enumerate(layers, start=1):
+        field = f"layers[{number}]"
+        if layer.activation not in ACTIVATIONS:
+            raise InputError(f"{field}.activation", f"unknown activation '{layer.activation}'; "
+                             f"known: {', '.join(ACTIVATIONS)}")
+        check_array(layer.weights, f"{field}.weights", 2)
+        n_inputs, n_units = layer.weights.shape
+        if number > 1 and n_inputs != n_previous:
+            raise InputError(f"{field}.weights", f"has {n_inputs} rows, but layer {number - 1} "
+                             f"has {n_previous} units; they must match")
+        check_array(layer.bias, f"{field}.bias", 1)
+        if len(layer.bias) != n_units:
+            raise InputError(f"{field}.bias", f"has {len(layer.bias)} numbers, but the layer has "
+                             f"{n_units} units (columns of weights); they must match")
+        n_previous = n_units
+    check_array(X, "X", 2)
+    if X.shape[1] != layers[0].weights.shape[0]:
+        raise InputError("X", f"has {X.shape[1]} columns, but layers[1].weights has "
+                         f"{layers[0].weights.shape[0]} rows (one per feature); they must match")
+
+
+def check_training(layers, X, y, lr, epochs):
+    """Check everything :func:`nnscratch.train` is given, in the order R checks it too."""
+    check_network(layers, X)
+    check_array(y, "y", 2)
+    if y.shape[0] != X.shape[0]:
+        raise InputError("y", f"has {y.shape[0]} rows, but X has {X.shape[0]} "
+                         "(one per sample); they must match")
+    n_outputs = layers[-1].weights.shape[1]
+    if y.shape[1] != n_outputs:
+        raise InputError("y", f"has {y.shape[1]} columns, but the last layer has {n_outputs} "
+                         "units (one per output); they must match")
+    if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
+        raise InputError("lr", f"must be a finite number above 0; got {describe(lr)}")
+    if not (_is_number(epochs) and math.isfinite(epochs) and epochs >= 0
+            and float(epochs).is_integer()):
+        raise InputError("epochs", f"must be a whole number, 0 or more; got {describe(epochs)}")
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

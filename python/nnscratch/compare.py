@@ -1,0 +1,120 @@
+"""Compare two traces of the same run, quantity by quantity, and say where they part.
+
+Used by the cross-language harness (Python against R), but it compares any two
+traces: nothing here knows which language made them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .trace import trace_block, trace_steps
+
+# numpy and R use different BLAS and exp implementations, so the last bits of a
+# long run differ (about 1e-15 on the article's example after 5000 epochs). A
+# wrong step, a wrong index or a transposed matrix is many orders larger.
+ATOL = 1e-12
+RTOL = 1e-12
+
+
+@dataclass
+class Divergence:
+    """The first number that differs beyond the tolerance, in the order of the run."""
+
+    epoch: int
+    step: int
+    layer: int
+    quantity: str
+    row: int
+    col: int
+    first: float
+    second: float
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare_traces`.
+
+    Attributes
+    ----------
+    maxima : pandas.DataFrame
+        One row per (layer, quantity) in the order of :func:`trace_steps`:
+        ``quantity, layer, step, largest_difference, failing`` (how many
+        numbers are beyond the tolerance).
+    first : Divergence or None
+    names : tuple of str
+        What the two traces are called in the report, e.g. ``("python", "R")``.
+    """
+
+    maxima: pd.DataFrame
+    first: Divergence | None
+    names: tuple
+    epochs: int
+    atol: float
+    rtol: float
+
+    @property
+    def ok(self):
+        return self.first is None
+
+    def report(self):
+        """The per-quantity table, then the verdict and the first divergence if any."""
+        first, second = self.names
+        table = self.maxima.rename(
+            columns={"largest_difference": f"max |{first} - {second}|"}
+        ).to_string(index=False, float_format=lambda x: f"{x:.3g}")
+        rule = f"|{first} - {second}| <= {self.atol:g} + {self.rtol:g} * |{second}|"
+        if self.ok:
+            verdict = (f"agree: every number of {len(self.maxima)} (layer, quantity) pairs "
+                       f"over {self.epochs} epochs within {rule}")
+        else:
+            d = self.first
+            verdict = (f"DISAGREE beyond {rule}: {int(self.maxima['failing'].sum())} numbers.\n"
+                       f"first divergence: epoch {d.epoch}, step {d.step}, layer {d.layer}, "
+                       f"quantity {d.quantity}, row {d.row}, col {d.col}: "
+                       f"{first} {d.first!r}, {second} {d.second!r}")
+        return f"{table}\n{verdict}"
+
+
+def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
+    """Compare every (layer, quantity, epoch, row, col) of two traces.
+
+    A number agrees when ``|first - second| <= atol + rtol * |second|``; NaN
+    never agrees.
+
+    Parameters
+    ----------
+    first, second : Trace
+        Traces of the same network, data and settings.
+    names : tuple of str
+        What to call the two traces in the report.
+    atol, rtol : float
+
+    Returns
+    -------
+    Comparison
+    """
+    if len(first.layers) != len(second.layers) or first.loss.shape != second.loss.shape:
+        raise ValueError("the traces are of different networks or numbers of epochs")
+    rows, divergence = [], None
+    for layer, quantity, step in trace_steps(len(first.layers)):
+        a, b = (trace_block(trace, layer, quantity) for trace in (first, second))
+        if a.shape != b.shape:
+            raise ValueError(f"layer {layer} {quantity}: shapes {a.shape} and {b.shape} differ")
+        difference = np.abs(a - b)
+        failing = ~(difference <= atol + rtol * np.abs(b))
+        rows.append({
+            "quantity": quantity, "layer": layer, "step": step,
+            "largest_difference": np.nanmax(difference, initial=0.0),
+            "failing": int(failing.sum()),
+        })
+        if failing.any():
+            # argwhere lists indices in (epoch, row, col) order: the first is the earliest.
+            epoch, row, col = np.argwhere(failing)[0]
+            if divergence is None or epoch + 1 < divergence.epoch:
+                divergence = Divergence(int(epoch) + 1, step, layer, quantity, int(row) + 1,
+                                        int(col) + 1, float(a[epoch, row, col]),
+                                        float(b[epoch, row, col]))
+    return Comparison(pd.DataFrame(rows), divergence, tuple(names), len(first.loss), atol, rtol)
+

@@ -1,0 +1,150 @@
+"""nnscratch's R implementation, run from Python through rpy2.
+
+One embedded R per process: an :class:`RSession` sources ``r/nnscratch.R`` into
+an environment of its own and calls its ``nn_*`` functions. Data cross as numpy
+arrays, one conversion per array (never per epoch, never as a table).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import rpy2.robjects as ro
+from rpy2.robjects import default_converter, numpy2ri
+from rpy2.robjects.vectors import ListVector
+
+from .checks import InputError
+from .fixtures import Fixture, FixtureError
+from .network import Layer, TrainResult
+from .trace import Trace
+
+#: r/nnscratch.R of the checkout this package is installed from (pip install -e .).
+R_SOURCE = Path(__file__).resolve().parents[2] / "r" / "nnscratch.R"
+
+_CONVERTER = default_converter + numpy2ri.converter
+
+# Calls f and hands an nnscratch input error back as a value, so that Python can
+# raise the same error with the same field (rpy2 would give only the message).
+_CALL = ro.r("""
+function(f, ...) {
+  tryCatch(f(...), nnscratch_input_error = function(e) {
+    list(nnscratch_error = TRUE, field = e$field, problem = e$problem, path = e$path)
+  })
+}
+""")
+_LAYER = ro.r("function(weights, bias, activation) "
+              "list(weights = weights, bias = bias, activation = activation)")
+
+
+class RSession:
+    """The R implementation, sourced into an R environment of its own.
+
+    Parameters
+    ----------
+    source : str or Path
+        The R file to source; by default the checkout's ``r/nnscratch.R``.
+    """
+
+    def __init__(self, source=R_SOURCE, environment=None):
+        if environment is None:
+            if not Path(source).is_file():
+                raise FileNotFoundError(f"{source}: the R implementation is not there; "
+                                        "RSession needs a checkout of nnscratch")
+            environment = ro.r["new.env"]()
+            ro.r["source"](str(source), local=environment)
+        self.environment = environment
+
+    def function(self, name):
+        """The R function ``name`` (e.g. ``"nn_train"``)."""
+        return self.environment[name]
+
+    def with_function(self, name, function):
+        """A session in which ``name`` is ``function``; this one is left as it is.
+
+        The other ``nn_*`` functions stay those of this session, so a test can
+        replace one R function (say, with a change planted in one step) without
+        touching r/nnscratch.R.
+        """
+        child = ro.r["new.env"](parent=self.environment)
+        child[name] = function
+        return RSession(environment=child)
+
+    def call(self, name, *args, **kwargs):
+        """Call an R function; Python values are converted, R values passed as they are.
+
+        Raises :class:`FixtureError` or :class:`InputError` for R's
+        nnscratch_fixture_error and nnscratch_input_error, with the same field.
+        """
+        args = [_to_r(value) for value in args]
+        kwargs = {key: _to_r(value) for key, value in kwargs.items()}
+        result = _CALL(self.function(name), *args, **kwargs)
+        if isinstance(result, ListVector) and "nnscratch_error" in (result.names or ()):
+            field, problem, path = (_string(result.rx2(key)) for key in ("field", "problem", "path"))
+            if path is None:
+                raise InputError(field, problem)
+            raise FixtureError(path, field, problem)
+        return result
+
+    def load_fixture(self, path):
+        """``nn_load_fixture(path)``, as a :class:`Fixture`."""
+        fixture = self.call("nn_load_fixture", str(path))
+        return Fixture(
+            name=_string(fixture.rx2("name")),
+            description=_string(fixture.rx2("description")),
+            X=_from_r(fixture.rx2("X")),
+            y=_from_r(fixture.rx2("y")),
+            layers=layers_from_r(fixture.rx2("layers")),
+            lr=float(_from_r(fixture.rx2("lr"))[0]),
+            epochs=int(_from_r(fixture.rx2("epochs"))[0]),
+        )
+
+    def train(self, layers, X, y, lr, epochs, trace=False):
+        """``nn_train(...)`` on Python data, as a :class:`TrainResult`."""
+        result = self.call("nn_train", layers_to_r(layers), np.asarray(X, dtype=float),
+                           np.asarray(y, dtype=float), lr, epochs, trace=trace)
+        recorded = result.rx2("trace")
+        return TrainResult(
+            layers=layers_from_r(result.rx2("layers")),
+            loss=_from_r(result.rx2("loss")),
+            trace=None if recorded is ro.NULL else trace_from_r(recorded),
+        )
+
+    def predict(self, layers, X):
+        """``nn_predict(layers, X)``."""
+        return _from_r(self.call("nn_predict", layers_to_r(layers), np.asarray(X, dtype=float)))
+
+
+def layers_to_r(layers):
+    """A list of :class:`Layer` as an R list of layers."""
+    return ro.r["list"](*(
+        # A 1-d ndarray would cross as a 1-d R array; a bias is a plain vector.
+        _LAYER(_to_r(layer.weights), ro.FloatVector(layer.bias), _to_r(layer.activation))
+        for layer in layers
+    ))
+
+
+def layers_from_r(layers):
+    """An R list of layers as a list of :class:`Layer`."""
+    return [Layer(_from_r(layer.rx2("weights")), _from_r(layer.rx2("bias")),
+                  _string(layer.rx2("activation"))) for layer in layers]
+
+
+def trace_from_r(trace):
+    """An R trace as a :class:`Trace`: one conversion per array."""
+    return Trace(
+        loss=_from_r(trace.rx2("loss")),
+        layers=[{name: _from_r(layer.rx2(name)) for name in layer.names}
+                for layer in trace.rx2("layers")],
+    )
+
+
+def _to_r(value):
+    return value if isinstance(value, ro.RObjectMixin) else _CONVERTER.py2rpy(value)
+
+
+def _from_r(value):
+    return None if value is ro.NULL else _CONVERTER.rpy2py(value)
+
+
+def _string(value):
+    """An R string (a character vector of length 1) as str; NULL as None."""
+    return None if value is ro.NULL else str(_from_r(value)[0])
