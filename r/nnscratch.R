@@ -125,7 +125,8 @@ nn_check_network <- function(layers, X) {
     nn_check_array(layer$weights, paste0(field, ".weights"), 2)
     n_inputs <- nrow(layer$weights)
     n_units <- ncol(layer$weights)
-    if (number > 1 && n_inputs != n_previous) {
+    n_previous <- if (number > 1) ncol(layers[[number - 1]]$weights) else n_inputs
+    if (n_inputs != n_previous) {
       nn_input_error(paste0(field, ".weights"), sprintf(
         "has %d rows, but layer %d has %d units; they must match",
         n_inputs, number - 1, n_previous
@@ -138,7 +139,6 @@ nn_check_network <- function(layers, X) {
         length(layer$bias), n_units
       ))
     }
-    n_previous <- n_units
   }
   nn_check_array(X, "X", 2)
   if (ncol(X) != nrow(layers[[1]]$weights)) {
@@ -452,7 +452,8 @@ nn_check_object <- function(value, field, allowed) {
   for (key in names(value)) {
     if (!(key %in% allowed)) {
       nn_input_error(paste0(prefix, key), sprintf(
-        "is not a field of %s (the fields are %s)", nn_fixture_format, paste(allowed, collapse = ", ")
+        "is not a field of %s (the fields are %s)",
+        nn_fixture_format, paste(allowed, collapse = ", ")
       ))
     }
   }
@@ -468,7 +469,9 @@ nn_read_layer <- function(value, field) {
   weights <- nn_read_matrix(value$weights, paste0(field, ".weights"))
   bias <- nn_read_numbers(value$bias, paste0(field, ".bias"))
   if (!(is.character(value$activation) && length(value$activation) == 1)) {
-    nn_input_error(paste0(field, ".activation"), paste("must be a string; got", nn_describe(value$activation)))
+    nn_input_error(
+      paste0(field, ".activation"), paste("must be a string; got", nn_describe(value$activation))
+    )
   }
   list(weights = weights, bias = bias, activation = value$activation)
 }
@@ -498,12 +501,16 @@ nn_read_numbers <- function(value, field, row = NULL) {
   }
   for (position in seq_along(value)) {
     number <- value[[position]]
-    where <- if (is.null(row)) sprintf("entry %d", position) else sprintf("row %d, column %d", row, position)
+    where <- if (is.null(row)) {
+      sprintf("entry %d", position)
+    } else {
+      sprintf("row %d, column %d", row, position)
+    }
     if (!nn_is_number(number)) {
       nn_input_error(field, paste0(where, " is ", nn_describe(number), ", not a number"))
     }
     if (!is.finite(number)) {
-      nn_input_error(field, paste0(where, " is ", nn_describe(number), "; every number must be finite"))
+      nn_input_error(field, paste0(where, " is not finite; NaN and Infinity are refused"))
     }
   }
   as.numeric(unlist(value))

@@ -10,7 +10,19 @@ from .network import Layer, TrainResult, forward, predict, train
 from .trace import Trace, trace_steps, trace_table
 
 __all__ = [
-    "ACTIVATIONS", "SLOPES", "Fixture", "FixtureError", "InputError", "Layer", "Trace",
-    "TrainResult", "forward", "load_fixture", "predict", "save_fixture", "trace_steps",
-    "trace_table", "train",
+    "ACTIVATIONS",
+    "SLOPES",
+    "Fixture",
+    "FixtureError",
+    "InputError",
+    "Layer",
+    "Trace",
+    "TrainResult",
+    "forward",
+    "load_fixture",
+    "predict",
+    "save_fixture",
+    "trace_steps",
+    "trace_table",
+    "train",
 ]

@@ -46,8 +46,12 @@ def describe(value):
         return format_number(float(value))
     if value is None:
         return "null"
-    for kind, name in ((bool, "a boolean"), (str, "a string"), (dict, "an object"),
-                       ((list, tuple, np.ndarray), "an array")):
+    for kind, name in (
+        (bool, "a boolean"),
+        (str, "a string"),
+        (dict, "an object"),
+        ((list, tuple, np.ndarray), "an array"),
+    ):
         if isinstance(value, kind):
             return name
     return f"a {type(value).__name__}"
@@ -70,22 +74,33 @@ def check_network(layers, X):
     for number, layer in enumerate(layers, start=1):
         field = f"layers[{number}]"
         if layer.activation not in ACTIVATIONS:
-            raise InputError(f"{field}.activation", f"unknown activation '{layer.activation}'; "
-                             f"known: {', '.join(ACTIVATIONS)}")
+            raise InputError(
+                f"{field}.activation",
+                f"unknown activation '{layer.activation}'; known: {', '.join(ACTIVATIONS)}",
+            )
         check_array(layer.weights, f"{field}.weights", 2)
         n_inputs, n_units = layer.weights.shape
-        if number > 1 and n_inputs != n_previous:
-            raise InputError(f"{field}.weights", f"has {n_inputs} rows, but layer {number - 1} "
-                             f"has {n_previous} units; they must match")
+        n_previous = layers[number - 2].weights.shape[1] if number > 1 else n_inputs
+        if n_inputs != n_previous:
+            raise InputError(
+                f"{field}.weights",
+                f"has {n_inputs} rows, but layer {number - 1} "
+                f"has {n_previous} units; they must match",
+            )
         check_array(layer.bias, f"{field}.bias", 1)
         if len(layer.bias) != n_units:
-            raise InputError(f"{field}.bias", f"has {len(layer.bias)} numbers, but the layer has "
-                             f"{n_units} units (columns of weights); they must match")
-        n_previous = n_units
+            raise InputError(
+                f"{field}.bias",
+                f"has {len(layer.bias)} numbers, but the layer has "
+                f"{n_units} units (columns of weights); they must match",
+            )
     check_array(X, "X", 2)
     if X.shape[1] != layers[0].weights.shape[0]:
-        raise InputError("X", f"has {X.shape[1]} columns, but layers[1].weights has "
-                         f"{layers[0].weights.shape[0]} rows (one per feature); they must match")
+        raise InputError(
+            "X",
+            f"has {X.shape[1]} columns, but layers[1].weights has "
+            f"{layers[0].weights.shape[0]} rows (one per feature); they must match",
+        )
 
 
 def check_training(layers, X, y, lr, epochs):
@@ -93,16 +108,21 @@ def check_training(layers, X, y, lr, epochs):
     check_network(layers, X)
     check_array(y, "y", 2)
     if y.shape[0] != X.shape[0]:
-        raise InputError("y", f"has {y.shape[0]} rows, but X has {X.shape[0]} "
-                         "(one per sample); they must match")
+        raise InputError(
+            "y", f"has {y.shape[0]} rows, but X has {X.shape[0]} (one per sample); they must match"
+        )
     n_outputs = layers[-1].weights.shape[1]
     if y.shape[1] != n_outputs:
-        raise InputError("y", f"has {y.shape[1]} columns, but the last layer has {n_outputs} "
-                         "units (one per output); they must match")
+        raise InputError(
+            "y",
+            f"has {y.shape[1]} columns, but the last layer has {n_outputs} "
+            "units (one per output); they must match",
+        )
     if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
         raise InputError("lr", f"must be a finite number above 0; got {describe(lr)}")
-    if not (_is_number(epochs) and math.isfinite(epochs) and epochs >= 0
-            and float(epochs).is_integer()):
+    if not (
+        _is_number(epochs) and math.isfinite(epochs) and epochs >= 0 and float(epochs).is_integer()
+    ):
         raise InputError("epochs", f"must be a whole number, 0 or more; got {describe(epochs)}")
 
 

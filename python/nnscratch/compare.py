@@ -66,14 +66,18 @@ class Comparison:
         ).to_string(index=False, float_format=lambda x: f"{x:.3g}")
         rule = f"|{first} - {second}| <= {self.atol:g} + {self.rtol:g} * |{second}|"
         if self.ok:
-            verdict = (f"agree: every number of {len(self.maxima)} (layer, quantity) pairs "
-                       f"over {self.epochs} epochs within {rule}")
+            verdict = (
+                f"agree: every number of {len(self.maxima)} (layer, quantity) pairs "
+                f"over {self.epochs} epochs within {rule}"
+            )
         else:
             d = self.first
-            verdict = (f"DISAGREE beyond {rule}: {int(self.maxima['failing'].sum())} numbers.\n"
-                       f"first divergence: epoch {d.epoch}, step {d.step}, layer {d.layer}, "
-                       f"quantity {d.quantity}, row {d.row}, col {d.col}: "
-                       f"{first} {d.first!r}, {second} {d.second!r}")
+            verdict = (
+                f"DISAGREE beyond {rule}: {int(self.maxima['failing'].sum())} numbers.\n"
+                f"first divergence: epoch {d.epoch}, step {d.step}, layer {d.layer}, "
+                f"quantity {d.quantity}, row {d.row}, col {d.col}: "
+                f"{first} {d.first!r}, {second} {d.second!r}"
+            )
         return f"{table}\n{verdict}"
 
 
@@ -104,17 +108,27 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
             raise ValueError(f"layer {layer} {quantity}: shapes {a.shape} and {b.shape} differ")
         difference = np.abs(a - b)
         failing = ~(difference <= atol + rtol * np.abs(b))
-        rows.append({
-            "quantity": quantity, "layer": layer, "step": step,
-            "largest_difference": np.nanmax(difference, initial=0.0),
-            "failing": int(failing.sum()),
-        })
+        rows.append(
+            {
+                "quantity": quantity,
+                "layer": layer,
+                "step": step,
+                "largest_difference": np.nanmax(difference, initial=0.0),
+                "failing": int(failing.sum()),
+            }
+        )
         if failing.any():
             # argwhere lists indices in (epoch, row, col) order: the first is the earliest.
             epoch, row, col = np.argwhere(failing)[0]
             if divergence is None or epoch + 1 < divergence.epoch:
-                divergence = Divergence(int(epoch) + 1, step, layer, quantity, int(row) + 1,
-                                        int(col) + 1, float(a[epoch, row, col]),
-                                        float(b[epoch, row, col]))
+                divergence = Divergence(
+                    int(epoch) + 1,
+                    step,
+                    layer,
+                    quantity,
+                    int(row) + 1,
+                    int(col) + 1,
+                    float(a[epoch, row, col]),
+                    float(b[epoch, row, col]),
+                )
     return Comparison(pd.DataFrame(rows), divergence, tuple(names), len(first.loss), atol, rtol)
-

@@ -108,11 +108,20 @@ def _read_fixture(content):
     y = _read_matrix(content["y"], "y")
     if not isinstance(content["layers"], list) or not content["layers"]:
         raise InputError("layers", "must be a non-empty array of layers")
-    layers = [_read_layer(layer, f"layers[{number}]")
-              for number, layer in enumerate(content["layers"], start=1)]
+    layers = [
+        _read_layer(layer, f"layers[{number}]")
+        for number, layer in enumerate(content["layers"], start=1)
+    ]
     check_training(layers, X, y, content["lr"], content["epochs"])
-    return Fixture(name=content["name"], description=content["description"], X=X, y=y,
-                   layers=layers, lr=float(content["lr"]), epochs=int(content["epochs"]))
+    return Fixture(
+        name=content["name"],
+        description=content["description"],
+        X=X,
+        y=y,
+        layers=layers,
+        lr=float(content["lr"]),
+        epochs=int(content["epochs"]),
+    )
 
 
 def _check_object(value, field, allowed):
@@ -124,8 +133,9 @@ def _check_object(value, field, allowed):
         raise InputError(prefix + key, "appears more than once")
     for key in value:
         if key not in allowed:
-            raise InputError(prefix + key, f"is not a field of {FORMAT} "
-                             f"(the fields are {', '.join(allowed)})")
+            raise InputError(
+                prefix + key, f"is not a field of {FORMAT} (the fields are {', '.join(allowed)})"
+            )
     for key in allowed:
         if key not in value:
             raise InputError(prefix + key, "is missing")
@@ -136,8 +146,9 @@ def _read_layer(value, field):
     weights = _read_matrix(value["weights"], f"{field}.weights")
     bias = _read_numbers(value["bias"], f"{field}.bias")
     if not isinstance(value["activation"], str):
-        raise InputError(f"{field}.activation",
-                         f"must be a string; got {describe(value['activation'])}")
+        raise InputError(
+            f"{field}.activation", f"must be a string; got {describe(value['activation'])}"
+        )
     return Layer(weights, bias, value["activation"])
 
 
@@ -148,8 +159,11 @@ def _read_matrix(value, field):
     for number, row in enumerate(value, start=1):
         _read_numbers(row, field, row=number)
         if len(row) != len(value[0]):
-            raise InputError(field, f"row {number} has {len(row)} numbers, but row 1 has "
-                             f"{len(value[0])}; every row must have the same length")
+            raise InputError(
+                field,
+                f"row {number} has {len(row)} numbers, but row 1 has "
+                f"{len(value[0])}; every row must have the same length",
+            )
     return np.array(value, dtype=float)
 
 
@@ -163,7 +177,7 @@ def _read_numbers(value, field, row=None):
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise InputError(field, f"{where} is {describe(number)}, not a number")
         if not _is_finite(number):
-            raise InputError(field, f"{where} is {describe(number)}; every number must be finite")
+            raise InputError(field, f"{where} is not finite; NaN and Infinity are refused")
     return np.array(value, dtype=float)
 
 
@@ -226,13 +240,17 @@ def _json_matrix(matrix, indent):
 def write_atomically(path, text):
     """Write ``text`` to a temporary file beside ``path``, then rename it to ``path``."""
     path = os.fspath(path)
-    file = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=os.path.dirname(path) or ".",
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", delete=False)
+    with tempfile.NamedTemporaryFile(
+        "w",
+        encoding="utf-8",
+        dir=os.path.dirname(path) or ".",
+        prefix=f".{os.path.basename(path)}.",
+        suffix=".tmp",
+        delete=False,
+    ) as file:
+        file.write(text)
     try:
-        with file:
-            file.write(text)
         os.replace(file.name, path)
-    except BaseException:
-        os.unlink(file.name)
-        raise
+    finally:
+        if os.path.exists(file.name):
+            os.unlink(file.name)

@@ -118,10 +118,16 @@ def train(layers, X, y, lr, epochs, trace=False):
         # Record the epoch: weights and bias as they are after the update.
         if recorded is not None:
             recorded.loss[epoch] = loss[epoch]
-            now = {"layer_input": layer_input, "activation": activation,
-                   "error": [None] * (n_layers - 1) + [error], "slope": slope, "delta": delta,
-                   "error_at_layer": error_at_layer, "weights": [layer.weights for layer in layers],
-                   "bias": [layer.bias for layer in layers]}
+            now = {
+                "layer_input": layer_input,
+                "activation": activation,
+                "error": [None] * (n_layers - 1) + [error],
+                "slope": slope,
+                "delta": delta,
+                "error_at_layer": error_at_layer,
+                "weights": [layer.weights for layer in layers],
+                "bias": [layer.bias for layer in layers],
+            }
             for l, quantities in enumerate(recorded.layers):
                 for quantity, values in quantities.items():
                     values[epoch] = now[quantity][l]

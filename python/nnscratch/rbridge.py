@@ -31,8 +31,10 @@ function(f, ...) {
   })
 }
 """)
-_LAYER = ro.r("function(weights, bias, activation) "
-              "list(weights = weights, bias = bias, activation = activation)")
+_LAYER = ro.r(
+    "function(weights, bias, activation) "
+    "list(weights = weights, bias = bias, activation = activation)"
+)
 
 
 class RSession:
@@ -44,29 +46,26 @@ class RSession:
         The R file to source; by default the checkout's ``r/nnscratch.R``.
     """
 
-    def __init__(self, source=R_SOURCE, environment=None):
-        if environment is None:
-            if not Path(source).is_file():
-                raise FileNotFoundError(f"{source}: the R implementation is not there; "
-                                        "RSession needs a checkout of nnscratch")
-            environment = ro.r["new.env"]()
-            ro.r["source"](str(source), local=environment)
-        self.environment = environment
+    def __init__(self, source=R_SOURCE):
+        if not Path(source).is_file():
+            raise FileNotFoundError(
+                f"{source}: the R implementation is not there; "
+                "RSession needs a checkout of nnscratch"
+            )
+        self.environment = ro.r["new.env"]()
+        ro.r["source"](str(source), local=self.environment)
 
     def function(self, name):
         """The R function ``name`` (e.g. ``"nn_train"``)."""
         return self.environment[name]
 
-    def with_function(self, name, function):
-        """A session in which ``name`` is ``function``; this one is left as it is.
+    def replace_function(self, name, function):
+        """Make ``function`` this session's ``name``, called by its other functions too.
 
-        The other ``nn_*`` functions stay those of this session, so a test can
-        replace one R function (say, with a change planted in one step) without
-        touching r/nnscratch.R.
+        A test can so plant a change in one step of the R side without editing
+        r/nnscratch.R; use a session of its own for that.
         """
-        child = ro.r["new.env"](parent=self.environment)
-        child[name] = function
-        return RSession(environment=child)
+        self.environment[name] = ro.r["environment<-"](function, value=self.environment)
 
     def call(self, name, *args, **kwargs):
         """Call an R function; Python values are converted, R values passed as they are.
@@ -78,7 +77,9 @@ class RSession:
         kwargs = {key: _to_r(value) for key, value in kwargs.items()}
         result = _CALL(self.function(name), *args, **kwargs)
         if isinstance(result, ListVector) and "nnscratch_error" in (result.names or ()):
-            field, problem, path = (_string(result.rx2(key)) for key in ("field", "problem", "path"))
+            field, problem, path = (
+                _string(result.rx2(key)) for key in ("field", "problem", "path")
+            )
             if path is None:
                 raise InputError(field, problem)
             raise FixtureError(path, field, problem)
@@ -99,8 +100,15 @@ class RSession:
 
     def train(self, layers, X, y, lr, epochs, trace=False):
         """``nn_train(...)`` on Python data, as a :class:`TrainResult`."""
-        result = self.call("nn_train", layers_to_r(layers), np.asarray(X, dtype=float),
-                           np.asarray(y, dtype=float), lr, epochs, trace=trace)
+        result = self.call(
+            "nn_train",
+            layers_to_r(layers),
+            np.asarray(X, dtype=float),
+            np.asarray(y, dtype=float),
+            lr,
+            epochs,
+            trace=trace,
+        )
         recorded = result.rx2("trace")
         return TrainResult(
             layers=layers_from_r(result.rx2("layers")),
@@ -115,25 +123,35 @@ class RSession:
 
 def layers_to_r(layers):
     """A list of :class:`Layer` as an R list of layers."""
-    return ro.r["list"](*(
-        # A 1-d ndarray would cross as a 1-d R array; a bias is a plain vector.
-        _LAYER(_to_r(layer.weights), ro.FloatVector(layer.bias), _to_r(layer.activation))
-        for layer in layers
-    ))
+    return ro.r["list"](
+        *(
+            # A 1-d ndarray would cross as a 1-d R array; a bias is a plain vector.
+            _LAYER(_to_r(layer.weights), ro.FloatVector(layer.bias), _to_r(layer.activation))
+            for layer in layers
+        )
+    )
 
 
 def layers_from_r(layers):
     """An R list of layers as a list of :class:`Layer`."""
-    return [Layer(_from_r(layer.rx2("weights")), _from_r(layer.rx2("bias")),
-                  _string(layer.rx2("activation"))) for layer in layers]
+    return [
+        Layer(
+            _from_r(layer.rx2("weights")),
+            _from_r(layer.rx2("bias")),
+            _string(layer.rx2("activation")),
+        )
+        for layer in layers
+    ]
 
 
 def trace_from_r(trace):
     """An R trace as a :class:`Trace`: one conversion per array."""
     return Trace(
         loss=_from_r(trace.rx2("loss")),
-        layers=[{name: _from_r(layer.rx2(name)) for name in layer.names}
-                for layer in trace.rx2("layers")],
+        layers=[
+            {name: _from_r(layer.rx2(name)) for name in layer.names}
+            for layer in trace.rx2("layers")
+        ],
     )
 
 

@@ -104,12 +104,14 @@ def trace_table(trace):
         cols.append(np.tile(np.arange(1, n_cols + 1), n_rows))
     values = np.concatenate(blocks, axis=1)
     per_epoch = values.shape[1]
-    return pd.DataFrame({
-        "epoch": np.repeat(np.arange(1, epochs + 1), per_epoch),
-        "step": np.tile(np.concatenate(steps), epochs),
-        "layer": np.tile(np.concatenate(layers), epochs),
-        "quantity": np.tile(np.concatenate(quantities), epochs),
-        "row": np.tile(np.concatenate(rows), epochs),
-        "col": np.tile(np.concatenate(cols), epochs),
-        "value": values.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "epoch": np.repeat(np.arange(1, epochs + 1), per_epoch),
+            "step": np.tile(np.concatenate(steps), epochs),
+            "layer": np.tile(np.concatenate(layers), epochs),
+            "quantity": np.tile(np.concatenate(quantities), epochs),
+            "row": np.tile(np.concatenate(rows), epochs),
+            "col": np.tile(np.concatenate(cols), epochs),
+            "value": values.reshape(-1),
+        }
+    )

@@ -1,0 +1,35 @@
+# nnscratch: `make demo` and `make test` set everything up on first use.
+PYTHON := .venv/bin/python
+RSCRIPT := Rscript
+
+.PHONY: all setup demo test test-r test-python lint fixtures clean
+
+all: test
+
+setup:
+	@scripts/setup
+
+demo: setup
+	@$(PYTHON) -m nnscratch.demo
+
+# R first, pytest last: its summary line closes the output.
+test: test-r test-python
+
+test-r: setup
+	$(RSCRIPT) -e 'testthat::test_dir("tests/r", stop_on_failure = TRUE)'
+
+test-python: setup
+	$(PYTHON) -m pytest
+
+lint:
+	@scripts/setup --lint
+	$(PYTHON) -m ruff check python tests fixtures
+	$(PYTHON) -m ruff format --check python tests fixtures
+	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
+
+fixtures: setup
+	$(PYTHON) fixtures/make_fixtures.py
+
+clean:
+	rm -rf .venv python/*.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,82 @@
+"""Train a fixture in Python and in R and show that they agree: python -m nnscratch.demo [FIXTURE].
+
+With no argument it runs the article's example, fixtures/article.json: each
+language's final output beside the target, then the cross-language report.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .compare import compare_traces
+from .fixtures import FixtureError, load_fixture
+from .network import predict, train
+
+ARTICLE = Path(__file__).resolve().parents[2] / "fixtures" / "article.json"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m nnscratch.demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "fixture",
+        nargs="?",
+        default=ARTICLE,
+        type=Path,
+        help="a fixture file (default: the article's example)",
+    )
+    path = parser.parse_args(argv).fixture
+    try:
+        fixture = load_fixture(path)
+    except FixtureError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    from .rbridge import RSession  # starts R; only once the fixture is known to be good
+
+    print(f"{fixture.name}: {fixture.description}\n")
+    start = time.perf_counter()
+    python = train(fixture.layers, fixture.X, fixture.y, fixture.lr, fixture.epochs, trace=True)
+    python_seconds = time.perf_counter() - start
+    r_session = RSession()
+    start = time.perf_counter()
+    r_fixture = r_session.load_fixture(path)
+    r = r_session.train(
+        r_fixture.layers, r_fixture.X, r_fixture.y, r_fixture.lr, r_fixture.epochs, trace=True
+    )
+    r_seconds = time.perf_counter() - start
+
+    print(f"after {fixture.epochs} epochs (lr {fixture.lr:g}):")
+    print(f"  {'sample':>6}  {'target':>8}  {'python':>10}  {'R':>10}")
+    outputs = zip(
+        fixture.y, predict(python.layers, fixture.X), r_session.predict(r.layers, fixture.X)
+    )
+    for sample, (target, py_out, r_out) in enumerate(outputs, start=1):
+        for t, p, q in zip(target, py_out, r_out):
+            print(f"  {sample:>6}  {t:>8g}  {p:>10.6f}  {q:>10.6f}")
+    print(
+        f"  loss: first epoch {python.loss[0]:.6f}, last epoch {python.loss[-1]:.6f} (python); "
+        f"{r.loss[0]:.6f}, {r.loss[-1]:.6f} (R)"
+    )
+    print(
+        f"  training with a full trace took {python_seconds:.2f} s in python, "
+        f"{r_seconds:.2f} s in R\n"
+    )
+
+    comparison = compare_traces(python.trace, r.trace)
+    count = python.trace.loss.size + sum(
+        values.size for quantities in python.trace.layers for values in quantities.values()
+    )
+    print(f"every quantity of every step of every epoch, python against R ({count:,} numbers):")
+    print(comparison.report())
+    largest = np.max(comparison.maxima["largest_difference"])
+    print(f"largest difference: {largest:.3g}")
+    return 0 if comparison.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

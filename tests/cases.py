@@ -1,0 +1,19 @@
+"""Paths and shared test data of the pytest suite."""
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = sorted(path for path in (ROOT / "fixtures").glob("*.json") if path.name != "schema.json")
+SCHEMA = ROOT / "fixtures" / "schema.json"
+BAD_FIXTURES = ROOT / "tests" / "bad_fixtures"
+BAD_CASES = json.loads((BAD_FIXTURES / "cases.json").read_text(encoding="utf-8"))["cases"]
+
+
+def bad_fixture_text(case):
+    """base.json with the edits of one case of bad_fixtures/cases.json applied."""
+    text = (BAD_FIXTURES / "base.json").read_text(encoding="utf-8")
+    for old, new in case["edits"]:
+        assert old in text, f"case {case['name']!r}: {old!r} is not in base.json"
+        text = text.replace(old, new, 1)
+    return text

@@ -1,0 +1,25 @@
+# r/article_example.R, as RStudio runs it (working directory: the repository root).
+
+test_that("r/article_example.R runs from the repository root", {
+  old <- setwd(nn_root)
+  on.exit(setwd(old))
+  output <- capture.output(source("r/article_example.R", local = new.env()))
+  expect_true(any(grepl("^epoch     1  loss 0\\.1312", output)))
+  expect_length(grep("^epoch ", output), 11)
+  expect_true(any(grepl("^epoch  5000  loss 0\\.000521", output)))
+  expect_true(any(grepl("target +output", output)))
+})
+
+test_that("r/article_example.R elsewhere says where to run it", {
+  old <- setwd(tempdir())
+  on.exit(setwd(old))
+  expect_error(source(file.path(nn_root, "r", "article_example.R"), local = new.env()),
+               "run this from the repository root")
+})
+
+test_that("nnscratch.Rproj and DESCRIPTION declare the R side", {
+  expect_true(file.exists(file.path(nn_root, "nnscratch.Rproj")))
+  description <- read.dcf(file.path(nn_root, "DESCRIPTION"))
+  expect_match(description[, "Imports"], "jsonlite")
+  expect_match(description[, "Suggests"], "testthat")
+})
