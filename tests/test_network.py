@@ -243,3 +243,26 @@ def test_bad_arguments_name_the_field(article, change, field, problem):
         nnscratch.train(**arguments)
     assert (raised.value.field, raised.value.problem) == (field, problem)
     assert str(raised.value) == f"{field}: {problem}"
+
+
+def test_the_update_is_gradient_descent_on_the_summed_squared_error(article):
+    """W_new = W - lr * dL/dW with L = sum((y - output)^2) / 2, by central differences."""
+    f = article
+    trained = nnscratch.train(f.layers, f.X, f.y, f.lr, 1).layers
+
+    def summed_squared_error(layers):
+        return np.sum((f.y - nnscratch.predict(layers, f.X)) ** 2) / 2
+
+    h = 1e-6
+    for number, layer in enumerate(f.layers):
+        for name in ("weights", "bias"):
+            values = getattr(layer, name)
+            for index in np.ndindex(values.shape):
+                shifted = []
+                for step in (h, -h):
+                    layers = [nnscratch.Layer(o.weights, o.bias) for o in f.layers]
+                    getattr(layers[number], name)[index] += step
+                    shifted.append(summed_squared_error(layers))
+                gradient = (shifted[0] - shifted[1]) / (2 * h)
+                moved = getattr(trained[number], name)[index] - values[index]
+                assert moved == pytest.approx(-f.lr * gradient, rel=1e-6, abs=1e-10)

@@ -140,3 +140,28 @@ test_that("the sigmoid saturates to 0 and 1 without warnings", {
   expect_silent(value <- nn_sigmoid(c(-800, 800)))
   expect_identical(value, c(0, 1))
 })
+
+test_that("the update is gradient descent on the summed squared error", {
+  # W_new = W - lr * dL/dW with L = sum((y - output)^2) / 2, by central differences.
+  fixture <- nn_article()
+  trained <- nn_train(fixture$layers, fixture$X, fixture$y, fixture$lr, 1)$layers
+  summed_squared_error <- function(layers) {
+    sum((fixture$y - nn_predict(layers, fixture$X))^2) / 2
+  }
+  h <- 1e-6
+  for (l in seq_along(fixture$layers)) {
+    for (name in c("weights", "bias")) {
+      values <- fixture$layers[[l]][[name]]
+      for (i in seq_along(values)) {
+        shifted <- vapply(c(h, -h), function(step) {
+          layers <- fixture$layers
+          layers[[l]][[name]][i] <- layers[[l]][[name]][i] + step
+          summed_squared_error(layers)
+        }, 1)
+        gradient <- (shifted[1] - shifted[2]) / (2 * h)
+        moved <- trained[[l]][[name]][i] - values[i]
+        expect_equal(moved, -fixture$lr * gradient, tolerance = 1e-6)
+      }
+    }
+  }
+})
