@@ -2,7 +2,8 @@
 #
 # source("r/nnscratch.R") only defines nn_* functions and tables. The same calls
 # exist in Python (import nnscratch) without the nn_ prefix; the sections below
-# follow the Python modules in order: activations, checks, trace, network, fixtures.
+# follow the Python modules in order: activations, lehmer, checks, trace,
+# network, fixtures.
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article
@@ -25,8 +26,91 @@ nn_sigmoid_slope <- function(a) {
   a * (1 - a)
 }
 
-nn_activations <- list(sigmoid = nn_sigmoid)
-nn_slopes <- list(sigmoid = nn_sigmoid_slope)
+#' Hyperbolic tangent, elementwise.
+#' @param z numeric matrix.
+nn_tanh <- function(z) {
+  tanh(z)
+}
+
+#' Derivative of tanh at z, written from its output a = tanh(z).
+#' @param a numeric matrix.
+nn_tanh_slope <- function(a) {
+  1 - a * a
+}
+
+#' Rectified linear unit max(z, 0), elementwise.
+#' @param z numeric matrix.
+nn_relu <- function(z) {
+  pmax(z, 0)
+}
+
+#' Derivative of relu, from its output: 1 where a > 0, else 0 (so 0 at exactly 0).
+#' @param a numeric matrix.
+nn_relu_slope <- function(a) {
+  (a > 0) * 1
+}
+
+#' The identity, for regression outputs.
+#' @param z numeric matrix.
+nn_linear <- function(z) {
+  z
+}
+
+#' Derivative of the identity: 1 everywhere.
+#' @param a numeric matrix.
+nn_linear_slope <- function(a) {
+  array(1, dim(a))
+}
+
+nn_activations <- list(sigmoid = nn_sigmoid, tanh = nn_tanh, relu = nn_relu, linear = nn_linear)
+nn_slopes <- list(
+  sigmoid = nn_sigmoid_slope, tanh = nn_tanh_slope, relu = nn_relu_slope, linear = nn_linear_slope
+)
+
+# ---- Lehmer ----------------------------------------------------------------------
+# A Lehmer (Park-Miller) generator, the same in R and Python to the bit:
+# state <- 16807 * state mod (2^31 - 1). Every product is below 2^46, so the
+# arithmetic is exact in doubles and R computes exactly what Python does. It feeds
+# the seeded initialisation and the shuffling of mini-batches. Functions take a
+# state and return the new one with their draws; a seed is the first state.
+
+nn_lehmer_modulus <- 2^31 - 1
+nn_lehmer_multiplier <- 16807
+
+#' The next state: a whole number from 1 to nn_lehmer_modulus - 1.
+#' @param state the current state.
+nn_lehmer_next <- function(state) {
+  (nn_lehmer_multiplier * state) %% nn_lehmer_modulus
+}
+
+#' count draws uniform on [0, 1): (state - 1) / (modulus - 1) of the next states.
+#' @param state the current state.
+#' @param count how many draws.
+#' @return list(draws = <numeric, count>, state = <the new state>).
+nn_lehmer_uniform <- function(state, count) {
+  draws <- numeric(count)
+  for (i in seq_len(count)) {
+    state <- nn_lehmer_next(state)
+    draws[i] <- (state - 1) / (nn_lehmer_modulus - 1)
+  }
+  list(draws = draws, state = state)
+}
+
+#' A random order of 1..n (Fisher-Yates, from the last position down).
+#'
+#' Position i swaps with position (next state mod i) + 1.
+#' @param n how many.
+#' @param state the current state.
+#' @return list(order = <integer, n>, state = <the new state>).
+nn_lehmer_shuffle <- function(n, state) {
+  order <- seq_len(n)
+  for (i in rev(seq_len(n))[-n]) {
+    state <- nn_lehmer_next(state)
+    j <- state %% i + 1
+    order[c(i, j)] <- order[c(j, i)]
+  }
+  list(order = order, state = state)
+}
 
 # ---- Checks ----------------------------------------------------------------------
 # Checks on a network and its data, with messages that name the field at fault.
@@ -132,6 +216,9 @@ nn_check_network <- function(layers, X) {
         n_inputs, number - 1, n_previous
       ))
     }
+    if (is.null(layer$bias)) {
+      next # a layer without bias
+    }
     nn_check_array(layer$bias, paste0(field, ".bias"), 1)
     if (length(layer$bias) != n_units) {
       nn_input_error(paste0(field, ".bias"), sprintf(
@@ -151,7 +238,8 @@ nn_check_network <- function(layers, X) {
 
 #' Check everything nn_train is given, in the order Python checks it too.
 #' @inheritParams nn_train
-nn_check_training <- function(layers, X, y, lr, epochs) {
+nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuffle = FALSE,
+                              seed = NULL) {
   nn_check_network(layers, X)
   nn_check_array(y, "y", 2)
   if (nrow(y) != nrow(X)) {
@@ -169,8 +257,35 @@ nn_check_training <- function(layers, X, y, lr, epochs) {
   if (!(nn_is_number(lr) && is.finite(lr) && lr > 0)) {
     nn_input_error("lr", paste("must be a finite number above 0; got", nn_describe(lr)))
   }
-  if (!(nn_is_number(epochs) && is.finite(epochs) && epochs >= 0 && epochs == round(epochs))) {
-    nn_input_error("epochs", paste("must be a whole number, 0 or more; got", nn_describe(epochs)))
+  nn_check_whole(epochs, "epochs", 0)
+  if (!is.null(batch_size)) {
+    nn_check_whole(batch_size, "batch_size", 1)
+  }
+  if (!(isTRUE(shuffle) || isFALSE(shuffle))) {
+    nn_input_error("shuffle", paste("must be true or false; got", nn_describe(shuffle)))
+  }
+  if (!is.null(seed)) {
+    nn_check_seed(seed)
+  } else if (shuffle) {
+    nn_input_error("seed", "must be given to shuffle")
+  }
+}
+
+#' A seed of the Lehmer generator: a whole number from 1 to 2^31 - 2.
+#' @param seed the seed.
+nn_check_seed <- function(seed) {
+  nn_check_whole(seed, "seed", 1, nn_lehmer_modulus - 1)
+}
+
+#' Refuse anything but a whole number from low (to high).
+#' @param value the value.
+#' @param field its name, for the message.
+#' @param low,high the limits; high = NULL for none.
+nn_check_whole <- function(value, field, low, high = NULL) {
+  whole <- nn_is_number(value) && is.finite(value) && value == round(value)
+  if (!(whole && value >= low && (is.null(high) || value <= high))) {
+    limits <- if (is.null(high)) sprintf("%d or more", low) else sprintf("from %d to %d", low, high)
+    nn_input_error(field, paste0("must be a whole number, ", limits, "; got ", nn_describe(value)))
   }
 }
 
@@ -179,109 +294,239 @@ nn_is_number <- function(value) {
 }
 
 # ---- Trace -----------------------------------------------------------------------
-# A trace is list(loss = <numeric, one per epoch>, layers = <list>), where
-# trace$layers[[l]][[quantity]] is an array [epoch, row, col]: the value of that
-# quantity for layer l at each epoch. Which quantities a layer has is given by
-# nn_trace_steps().
+# A trace records every quantity of every step of every iteration. An iteration is
+# one update of the weights: one per epoch in full-batch gradient descent, one per
+# batch with mini-batches. A trace is list(epoch, iteration, samples, loss, layers):
+# - epoch, iteration: integer, one per iteration: its epoch, and its number within it;
+# - samples: integer matrix [iteration, position], step 0: the rows of X the batch
+#   holds, in order;
+# - loss: numeric, one per iteration: the batch's loss, before its update;
+# - layers[[l]][[quantity]]: an array [iteration, row, col], the value of that
+#   quantity for layer l (nn_trace_steps() says which quantities a layer has; a layer
+#   without bias has none).
+# Quantities computed per sample have one row per position in the batch; when the
+# last batch of an epoch is smaller, its missing rows stay NA (and its samples 0)
+# and the long table leaves them out.
 
-#' The quantities one epoch computes, in the order the training loop computes them.
+# Quantities with one row per sample of the batch (the others: weights, bias, loss).
+nn_per_sample <- c("samples", "layer_input", "activation", "error", "slope", "delta",
+                   "error_at_layer")
+
+#' The quantities one iteration computes, in the order the training loop computes them.
 #'
 #' @param n_layers number of layers of weights in the network.
-#' @return data.frame with columns layer, quantity, step; layers count from 1.
-#'   loss is listed with the output layer at step 5.
+#' @return data.frame with columns layer, quantity, step; layers count from 1; the
+#'   batch's samples belong to layer 0, the input, at step 0. loss is listed with
+#'   the output layer at step 5.
 nn_trace_steps <- function(n_layers) {
-  steps <- list()
-  add <- function(layer, quantity, step) {
-    steps[[length(steps) + 1]] <<- data.frame(layer = layer, quantity = quantity, step = step)
-  }
+  steps <- list(c(0, "samples", 0))
   for (layer in seq_len(n_layers)) {
     hidden <- layer < n_layers
-    add(layer, "layer_input", if (hidden) 2L else 4L)
-    add(layer, "activation", if (hidden) 3L else 4L)
+    steps <- c(steps, list(c(layer, "layer_input", if (hidden) 2 else 4)))
+    steps <- c(steps, list(c(layer, "activation", if (hidden) 3 else 4)))
   }
-  add(n_layers, "error", 5L)
-  add(n_layers, "loss", 5L)
-  for (layer in seq_len(n_layers)) add(layer, "slope", 6L)
-  add(n_layers, "delta", 7L)
+  steps <- c(steps, list(c(n_layers, "error", 5)), list(c(n_layers, "loss", 5)))
+  for (layer in seq_len(n_layers)) steps <- c(steps, list(c(layer, "slope", 6)))
+  steps <- c(steps, list(c(n_layers, "delta", 7)))
   for (layer in rev(seq_len(n_layers - 1))) {
-    add(layer, "error_at_layer", 8L)
-    add(layer, "delta", 9L)
+    steps <- c(steps, list(c(layer, "error_at_layer", 8)), list(c(layer, "delta", 9)))
   }
   for (layer in seq_len(n_layers)) {
-    add(layer, "weights", 10L)
-    add(layer, "bias", 11L)
+    steps <- c(steps, list(c(layer, "weights", 10)), list(c(layer, "bias", 11)))
   }
   steps <- do.call(rbind, steps)
-  steps$layer <- as.integer(steps$layer)
-  steps
+  data.frame(
+    layer = as.integer(steps[, 1]), quantity = steps[, 2], step = as.integer(steps[, 3])
+  )
 }
 
-#' An unfilled trace (every value NA) for training layers on n_samples rows.
+#' An unfilled trace (every value NA, every sample 0) for iterations updates.
 #' @param layers list of layers.
-#' @param n_samples number of rows of X.
-#' @param epochs number of epochs.
-nn_new_trace <- function(layers, n_samples, epochs) {
+#' @param batch_size rows of the largest batch.
+#' @param iterations number of updates.
+nn_new_trace <- function(layers, batch_size, iterations) {
   recorded <- lapply(layers, function(layer) list())
   steps <- nn_trace_steps(length(layers))
   for (i in seq_len(nrow(steps))) {
     layer <- steps$layer[i]
     quantity <- steps$quantity[i]
-    if (quantity == "loss") next
+    no_bias <- quantity == "bias" && is.null(layers[[layer]]$bias)
+    if (quantity %in% c("samples", "loss") || no_bias) next
     n_inputs <- nrow(layers[[layer]]$weights)
     n_units <- ncol(layers[[layer]]$weights)
-    n_rows <- switch(quantity, weights = n_inputs, bias = 1, n_samples)
-    recorded[[layer]][[quantity]] <- array(NA_real_, c(epochs, n_rows, n_units))
+    n_rows <- switch(quantity, weights = n_inputs, bias = 1, batch_size)
+    recorded[[layer]][[quantity]] <- array(NA_real_, c(iterations, n_rows, n_units))
   }
-  list(loss = rep(NA_real_, epochs), layers = recorded)
+  list(
+    epoch = integer(iterations), iteration = integer(iterations),
+    samples = matrix(0L, iterations, batch_size), loss = rep(NA_real_, iterations),
+    layers = recorded
+  )
 }
 
-#' The array [epoch, row, col] of one quantity; the loss as [epoch, 1, 1].
+#' The rows of nn_trace_steps() that trace holds.
 #' @param trace a trace.
-#' @param layer layer number, from 1.
+nn_trace_quantities <- function(trace) {
+  steps <- nn_trace_steps(length(trace$layers))
+  held <- mapply(function(layer, quantity) {
+    layer == 0 || quantity == "loss" || quantity %in% names(trace$layers[[layer]])
+  }, steps$layer, steps$quantity)
+  steps[held, , drop = FALSE]
+}
+
+#' The array [iteration, row, col] of one quantity.
+#'
+#' samples has one column, loss one row and one column.
+#' @param trace a trace.
+#' @param layer layer number, from 1 (0 for samples).
 #' @param quantity a quantity of nn_trace_steps().
 nn_trace_block <- function(trace, layer, quantity) {
+  if (quantity == "samples") {
+    return(array(trace$samples, c(dim(trace$samples), 1)))
+  }
   if (quantity == "loss") {
     return(array(trace$loss, c(length(trace$loss), 1, 1)))
   }
   trace$layers[[layer]][[quantity]]
 }
 
+#' Which rows of a quantity's array hold numbers: a logical matrix [iteration, row].
+#'
+#' All of them, except the rows past the end of a smaller last batch.
+#' @param trace a trace.
+#' @param quantity a quantity of nn_trace_steps().
+#' @param n_rows rows of its array.
+nn_trace_rows_used <- function(trace, quantity, n_rows) {
+  if (quantity %in% nn_per_sample) {
+    return(trace$samples > 0)
+  }
+  matrix(TRUE, length(trace$loss), n_rows)
+}
+
 #' The trace as one long table, one row per recorded number.
 #'
 #' @param trace a trace, as nn_train returns it.
-#' @return data.frame with columns epoch, step, layer, quantity, row, col, value;
-#'   every index starts at 1. Rows run epoch by epoch, in the order of
-#'   nn_trace_steps() within an epoch, and row by row within a matrix.
+#' @return data.frame with columns epoch, iteration, step, layer, quantity, row,
+#'   col, value; every index starts at 1 (layer 0 is the input). Rows run
+#'   iteration by iteration, in the order of nn_trace_steps() within an iteration,
+#'   and row by row within a matrix. row is the position in the batch; the samples
+#'   of step 0 say which row of X each position holds.
 nn_trace_table <- function(trace) {
-  epochs <- length(trace$loss)
-  steps <- nn_trace_steps(length(trace$layers))
-  blocks <- vector("list", nrow(steps))
-  index <- vector("list", nrow(steps))
+  iterations <- length(trace$loss)
+  steps <- nn_trace_quantities(trace)
+  blocks <- used <- index <- vector("list", nrow(steps))
   for (i in seq_len(nrow(steps))) {
     quantity <- steps$quantity[i]
     block <- nn_trace_block(trace, steps$layer[i], quantity)
     n_rows <- dim(block)[2]
     n_cols <- dim(block)[3]
-    # [epoch, row, col] -> [epoch, col, row], so that a matrix reads row by row.
-    blocks[[i]] <- matrix(aperm(block, c(1, 3, 2)), nrow = epochs)
+    # [iteration, row, col] -> [iteration, col, row], so that a matrix reads row by row.
+    blocks[[i]] <- matrix(aperm(block, c(1, 3, 2)), nrow = iterations)
+    rows_used <- nn_trace_rows_used(trace, quantity, n_rows)
+    used[[i]] <- rows_used[, rep(seq_len(n_rows), each = n_cols), drop = FALSE]
     index[[i]] <- data.frame(
       step = steps$step[i], layer = steps$layer[i], quantity = quantity,
       row = rep(seq_len(n_rows), each = n_cols), col = rep(seq_len(n_cols), times = n_rows)
     )
   }
+  keep <- as.vector(t(do.call(cbind, used)))
   index <- do.call(rbind, index)
-  per_epoch <- nrow(index)
-  data.frame(
-    epoch = rep(seq_len(epochs), each = per_epoch),
-    index[rep(seq_len(per_epoch), times = epochs), ],
+  per_iteration <- nrow(index)
+  table <- data.frame(
+    epoch = rep(trace$epoch, each = per_iteration),
+    iteration = rep(trace$iteration, each = per_iteration),
+    index[rep(seq_len(per_iteration), times = iterations), ],
     value = as.vector(t(do.call(cbind, blocks))),
     row.names = NULL
   )
+  table <- table[keep, ]
+  rownames(table) <- NULL
+  table
 }
 
 # ---- Network ---------------------------------------------------------------------
-# A layer is list(weights = <matrix n_inputs x n_units>, bias = <numeric n_units>,
-# activation = "sigmoid"); a network is a list of layers; samples are rows.
+# A layer is list(weights = <matrix n_inputs x n_units>, bias = <numeric n_units, or
+# NULL for a layer without bias>, activation = "sigmoid"); a network is a list of
+# layers; samples are rows.
+
+#' The article's initialisation: every weight and bias uniform on [0, 1).
+#' @param state the Lehmer generator's state.
+#' @param n_inputs,n_units the layer's shape.
+#' @param bias give the layer a bias.
+#' @return list(weights, bias, state).
+nn_uniform_init <- function(state, n_inputs, n_units, bias) {
+  weights <- nn_lehmer_uniform(state, n_inputs * n_units)
+  state <- weights$state
+  biases <- NULL
+  if (bias) {
+    biases <- nn_lehmer_uniform(state, n_units)
+    state <- biases$state
+  }
+  list(
+    weights = matrix(weights$draws, n_inputs, n_units, byrow = TRUE), bias = biases$draws,
+    state = state
+  )
+}
+
+#' Glorot (Xavier) uniform: weights uniform on [-limit, limit], biases 0.
+#'
+#' limit = sqrt(6 / (n_inputs + n_units)) keeps the variance of the signal about
+#' the same from layer to layer.
+#' @inheritParams nn_uniform_init
+nn_glorot_init <- function(state, n_inputs, n_units, bias) {
+  draws <- nn_lehmer_uniform(state, n_inputs * n_units)
+  limit <- sqrt(6 / (n_inputs + n_units))
+  weights <- limit * (2 * draws$draws - 1)
+  list(
+    weights = matrix(weights, n_inputs, n_units, byrow = TRUE),
+    bias = if (bias) numeric(n_units) else NULL, state = draws$state
+  )
+}
+
+nn_initialisers <- list(uniform = nn_uniform_init, glorot = nn_glorot_init)
+
+#' Layers with seeded random weights, the same to the bit as Python's init_layers.
+#'
+#' @param sizes units per layer, from the input features to the outputs:
+#'   c(4, 3, 1) is 4 features, 3 hidden units, 1 output.
+#' @param activations one name per layer of weights (length(sizes) - 1), or one for all.
+#' @param seed from 1 to 2^31 - 2: the first state of the Lehmer generator.
+#' @param method "uniform" or "glorot", a name of nn_initialisers. Layer by layer,
+#'   the weights are drawn row by row, then the bias.
+#' @param bias give each layer a bias, or none.
+#' @return list of layers.
+nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = TRUE) {
+  if (length(activations) == 1) {
+    activations <- rep(activations, length(sizes) - 1)
+  }
+  if (length(sizes) < 2) {
+    nn_input_error("sizes", "must give at least two sizes (inputs and outputs)")
+  }
+  for (number in seq_along(sizes)) {
+    nn_check_whole(sizes[[number]], sprintf("sizes[%d]", number), 1)
+  }
+  if (length(activations) != length(sizes) - 1) {
+    nn_input_error("activations", sprintf(
+      "has %d names, but there are %d layers; give one per layer, or one for all",
+      length(activations), length(sizes) - 1
+    ))
+  }
+  nn_check_seed(seed)
+  if (!(method %in% names(nn_initialisers))) {
+    nn_input_error("method", sprintf(
+      "unknown method '%s'; known: %s", method, paste(names(nn_initialisers), collapse = ", ")
+    ))
+  }
+  state <- seed
+  layers <- vector("list", length(sizes) - 1)
+  for (l in seq_along(layers)) {
+    drawn <- nn_initialisers[[method]](state, sizes[[l]], sizes[[l + 1]], bias)
+    state <- drawn$state
+    layers[[l]] <- list(weights = drawn$weights, bias = drawn$bias, activation = activations[[l]])
+  }
+  nn_check_network(layers, matrix(0, 1, sizes[[1]]))
+  layers
+}
 
 #' Steps 2 to 4: the forward pass.
 #'
@@ -294,69 +539,107 @@ nn_forward <- function(layers, X) {
   for (l in seq_along(layers)) {
     layer <- layers[[l]]
     previous <- if (l == 1) X else activation[[l - 1]]
-    layer_input[[l]] <- previous %*% layer$weights + rep(layer$bias, each = nrow(X))
+    z <- previous %*% layer$weights
+    layer_input[[l]] <- if (is.null(layer$bias)) z else z + rep(layer$bias, each = nrow(X))
     activation[[l]] <- nn_activations[[layer$activation]](layer_input[[l]])
   }
   list(layer_input = layer_input, activation = activation)
 }
 
-#' Train by full-batch gradient descent, the article's eleven steps per epoch.
+#' Train by gradient descent, the article's eleven steps per update.
 #'
 #' @param layers the initial network (a list of layers); R copies it, so the
 #'   caller's stays as it was.
 #' @param X numeric matrix, n_samples x n_features.
 #' @param y numeric matrix, n_samples x n_outputs.
 #' @param lr learning rate, above 0.
-#' @param epochs number of epochs, 0 or more.
-#' @param trace record every quantity of every step of every epoch.
-#' @return list(layers = <trained>, loss = <numeric, one per epoch>,
-#'   trace = <a trace, or NULL>).
-nn_train <- function(layers, X, y, lr, epochs, trace = FALSE) {
-  nn_check_training(layers, X, y, lr, epochs)
+#' @param epochs number of passes over the data, 0 or more.
+#' @param trace record every quantity of every step of every iteration.
+#' @param batch_size samples per update: NULL (or n_samples or more) is full-batch
+#'   gradient descent, 1 is stochastic gradient descent, anything between
+#'   mini-batches. The last batch of an epoch holds what is left.
+#' @param shuffle shuffle the samples before each epoch (with the Lehmer generator,
+#'   as Python does); otherwise batches follow the order of the data.
+#' @param seed the generator's first state; needed to shuffle.
+#' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
+#'   batches, each before its update>, trace = <a trace, or NULL>).
+nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
+                     shuffle = FALSE, seed = NULL) {
+  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+  n_samples <- nrow(X)
   n_layers <- length(layers)
+  batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
+  batches <- ceiling(n_samples / batch_size)
   loss <- numeric(epochs)
-  recorded <- if (trace) nn_new_trace(layers, nrow(X), epochs) else NULL
+  recorded <- if (trace) nn_new_trace(layers, batch_size, epochs * batches) else NULL
+  state <- seed
   for (epoch in seq_len(epochs)) {
-    # Steps 2 to 4: the forward pass.
-    forward <- nn_forward(layers, X)
-    layer_input <- forward$layer_input
-    activation <- forward$activation
-    # Step 5: the error at the output, and the loss it gives.
-    error <- y - activation[[n_layers]]
-    loss[epoch] <- mean(error^2) / 2
-    # Step 6: the slope of every layer's activation, from its output.
-    slope <- Map(function(layer, a) nn_slopes[[layer$activation]](a), layers, activation)
-    # Step 7: the output layer's delta.
-    delta <- vector("list", n_layers)
-    error_at_layer <- vector("list", n_layers)
-    delta[[n_layers]] <- error * slope[[n_layers]]
-    # Steps 8 and 9, from the last hidden layer back to the first, with the weights
-    # from before this epoch's update.
-    for (l in rev(seq_len(n_layers - 1))) {
-      error_at_layer[[l]] <- delta[[l + 1]] %*% t(layers[[l + 1]]$weights)
-      delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+    # Step 0: the order in which this epoch takes the samples.
+    order <- seq_len(n_samples)
+    if (shuffle) {
+      shuffled <- nn_lehmer_shuffle(n_samples, state)
+      order <- shuffled$order
+      state <- shuffled$state
     }
-    # Steps 10 and 11: move weights and bias by lr times the gradient summed over samples.
-    for (l in seq_len(n_layers)) {
-      previous <- if (l == 1) X else activation[[l - 1]]
-      layers[[l]]$weights <- layers[[l]]$weights + lr * (t(previous) %*% delta[[l]])
-      layers[[l]]$bias <- layers[[l]]$bias + lr * colSums(delta[[l]])
-    }
-    # Record the epoch: weights and bias as they are after the update.
-    if (!is.null(recorded)) {
-      recorded$loss[epoch] <- loss[epoch]
-      now <- list(
-        layer_input = layer_input, activation = activation,
-        error = c(vector("list", n_layers - 1), list(error)), slope = slope, delta = delta,
-        error_at_layer = error_at_layer, weights = lapply(layers, `[[`, "weights"),
-        bias = lapply(layers, `[[`, "bias")
-      )
+    squared_error <- 0
+    for (batch in seq_len(batches)) {
+      rows <- order[((batch - 1) * batch_size + 1):min(batch * batch_size, n_samples)]
+      X_batch <- X[rows, , drop = FALSE] # nolint: object_name_linter. X, as in the maths.
+      y_batch <- y[rows, , drop = FALSE]
+      # Steps 2 to 4: the forward pass.
+      forward <- nn_forward(layers, X_batch)
+      layer_input <- forward$layer_input
+      activation <- forward$activation
+      # Step 5: the error at the output, and the loss it gives.
+      error <- y_batch - activation[[n_layers]]
+      batch_squared_error <- sum(error^2)
+      squared_error <- squared_error + batch_squared_error
+      # Step 6: the slope of every layer's activation, from its output.
+      slope <- Map(function(layer, a) nn_slopes[[layer$activation]](a), layers, activation)
+      # Step 7: the output layer's delta.
+      delta <- vector("list", n_layers)
+      error_at_layer <- vector("list", n_layers)
+      delta[[n_layers]] <- error * slope[[n_layers]]
+      # Steps 8 and 9, from the last hidden layer back to the first, with the weights
+      # from before this update.
+      for (l in rev(seq_len(n_layers - 1))) {
+        error_at_layer[[l]] <- delta[[l + 1]] %*% t(layers[[l + 1]]$weights)
+        delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+      }
+      # Steps 10 and 11: move weights and bias by lr times the gradient summed over
+      # the batch's samples.
       for (l in seq_len(n_layers)) {
-        for (quantity in names(recorded$layers[[l]])) {
-          recorded$layers[[l]][[quantity]][epoch, , ] <- now[[quantity]][[l]]
+        previous <- if (l == 1) X_batch else activation[[l - 1]]
+        layers[[l]]$weights <- layers[[l]]$weights + lr * (t(previous) %*% delta[[l]])
+        if (!is.null(layers[[l]]$bias)) {
+          layers[[l]]$bias <- layers[[l]]$bias + lr * colSums(delta[[l]])
+        }
+      }
+      # Record the iteration: weights and bias as they are after the update.
+      if (!is.null(recorded)) {
+        k <- (epoch - 1) * batches + batch
+        recorded$epoch[k] <- epoch
+        recorded$iteration[k] <- batch
+        recorded$samples[k, seq_along(rows)] <- rows
+        recorded$loss[k] <- batch_squared_error / length(error) / 2
+        now <- list(
+          layer_input = layer_input, activation = activation,
+          error = c(vector("list", n_layers - 1), list(error)), slope = slope, delta = delta,
+          error_at_layer = error_at_layer, weights = lapply(layers, `[[`, "weights"),
+          bias = lapply(layers, function(layer) {
+            if (is.null(layer$bias)) NULL else matrix(layer$bias, nrow = 1)
+          })
+        )
+        for (l in seq_len(n_layers)) {
+          for (quantity in names(recorded$layers[[l]])) {
+            value <- now[[quantity]][[l]]
+            recorded$layers[[l]][[quantity]][k, seq_len(nrow(value)), ] <- value
+          }
         }
       }
     }
+    # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
+    loss[epoch] <- squared_error / length(y) / 2
   }
   list(layers = layers, loss = loss, trace = recorded)
 }
@@ -371,6 +654,21 @@ nn_predict <- function(layers, X) {
   nn_forward(layers, X)$activation[[length(layers)]]
 }
 
+#' The predicted class of each sample.
+#'
+#' With several outputs, the index of the largest (the first of equal ones),
+#' counted from 1 here and from 0 in Python's predict_class. With one output, 1
+#' where it is 0.5 or more, else 0, in both languages.
+#' @inheritParams nn_predict
+#' @return integer vector, one per sample.
+nn_predict_class <- function(layers, X) {
+  output <- nn_predict(layers, X)
+  if (ncol(output) == 1) {
+    return(as.integer(output[, 1] >= 0.5))
+  }
+  max.col(output, ties.method = "first")
+}
+
 # ---- Fixtures --------------------------------------------------------------------
 # One JSON file holds a network, its data and how to train it. The format is
 # nnscratch-fixture/1, described by fixtures/schema.json. Every double is written
@@ -378,12 +676,18 @@ nn_predict <- function(layers, X) {
 
 nn_fixture_format <- "nnscratch-fixture/1"
 nn_fixture_fields <- c("format", "name", "description", "X", "y", "layers", "lr", "epochs")
+nn_fixture_optional_fields <- c("batch_size", "shuffle", "seed", "expected")
 nn_layer_fields <- c("weights", "bias", "activation")
+nn_expected_fields <- c("untrained_half_squared_error", "decimals")
 
 #' Read and check a fixture.
 #'
 #' @param path the file.
-#' @return list(name, description, X, y, layers, lr, epochs).
+#' @return list(name, description, X, y, layers, lr, epochs, batch_size, shuffle,
+#'   seed, expected): batch_size and seed NULL when the file has none, shuffle
+#'   FALSE; expected NULL, or list(untrained_half_squared_error = <matrix of y's
+#'   shape>, decimals): the (y - output)^2 / 2 of the initial network, which the
+#'   tests of both languages check to that many decimals.
 #' @section Errors: an error of class nnscratch_fixture_error if the file cannot
 #'   be read, is not JSON, or breaks the format; the message names the file and
 #'   the field.
@@ -415,7 +719,7 @@ nn_load_fixture <- function(path) {
 }
 
 nn_read_fixture <- function(content) {
-  nn_check_object(content, NULL, nn_fixture_fields)
+  nn_check_object(content, NULL, nn_fixture_fields, nn_fixture_optional_fields)
   if (!identical(content$format, nn_fixture_format)) {
     nn_input_error("format", sprintf("must be '%s'", nn_fixture_format))
   }
@@ -433,15 +737,23 @@ nn_read_fixture <- function(content) {
     function(layer, number) nn_read_layer(layer, sprintf("layers[%d]", number)),
     content$layers, seq_along(content$layers)
   )
-  nn_check_training(layers, X, y, content$lr, content$epochs)
+  batch_size <- content[["batch_size"]]
+  shuffle <- if (is.null(content[["shuffle"]])) FALSE else content[["shuffle"]]
+  seed <- content[["seed"]]
+  nn_check_training(layers, X, y, content$lr, content$epochs, batch_size, shuffle, seed)
+  expected <- content[["expected"]]
   list(
     name = content$name, description = content$description, X = X, y = y,
-    layers = layers, lr = as.numeric(content$lr), epochs = as.integer(content$epochs)
+    layers = layers, lr = as.numeric(content$lr), epochs = as.integer(content$epochs),
+    batch_size = if (is.null(batch_size)) NULL else as.integer(batch_size),
+    shuffle = shuffle, seed = if (is.null(seed)) NULL else as.numeric(seed),
+    expected = if (is.null(expected)) NULL else nn_read_expected(expected, y)
   )
 }
 
-# A JSON object with exactly the keys allowed, each once.
-nn_check_object <- function(value, field, allowed) {
+# A JSON object with all the keys required, maybe some optional, each once.
+nn_check_object <- function(value, field, required, optional = character()) {
+  allowed <- c(required, optional)
   if (!is.list(value) || is.null(names(value))) {
     nn_input_error(field, paste("must be a JSON object; got", nn_describe(value)))
   }
@@ -457,7 +769,7 @@ nn_check_object <- function(value, field, allowed) {
       ))
     }
   }
-  for (key in allowed) {
+  for (key in required) {
     if (!(key %in% names(value))) {
       nn_input_error(paste0(prefix, key), "is missing")
     }
@@ -467,13 +779,24 @@ nn_check_object <- function(value, field, allowed) {
 nn_read_layer <- function(value, field) {
   nn_check_object(value, field, nn_layer_fields)
   weights <- nn_read_matrix(value$weights, paste0(field, ".weights"))
-  bias <- nn_read_numbers(value$bias, paste0(field, ".bias"))
+  bias <- if (is.null(value$bias)) NULL else nn_read_numbers(value$bias, paste0(field, ".bias"))
   if (!(is.character(value$activation) && length(value$activation) == 1)) {
     nn_input_error(
       paste0(field, ".activation"), paste("must be a string; got", nn_describe(value$activation))
     )
   }
   list(weights = weights, bias = bias, activation = value$activation)
+}
+
+nn_read_expected <- function(value, y) {
+  nn_check_object(value, "expected", nn_expected_fields)
+  field <- "expected.untrained_half_squared_error"
+  values <- nn_read_matrix(value$untrained_half_squared_error, field)
+  if (!identical(dim(values), dim(y))) {
+    nn_input_error(field, sprintf("must have the shape of y, %d x %d", nrow(y), ncol(y)))
+  }
+  nn_check_whole(value$decimals, "expected.decimals", 0, 17)
+  list(untrained_half_squared_error = values, decimals = as.integer(value$decimals))
 }
 
 # A JSON array of equally long rows of numbers, as a numeric matrix.
@@ -516,6 +839,16 @@ nn_read_numbers <- function(value, field, row = NULL) {
   as.numeric(unlist(value))
 }
 
+#' nn_train the fixture's network on its data, with all its settings.
+#' @param fixture a fixture, as nn_load_fixture returns it.
+#' @param trace record every quantity of every step of every iteration.
+#' @return as nn_train.
+nn_train_fixture <- function(fixture, trace = FALSE) {
+  f <- fixture
+  nn_train(f$layers, f$X, f$y, f$lr, f$epochs, trace = trace, batch_size = f[["batch_size"]],
+           shuffle = isTRUE(f[["shuffle"]]), seed = f[["seed"]])
+}
+
 #' Write a fixture so that every double reads back exactly, in R and in Python.
 #'
 #' The fixture is checked first; on any error nothing is written. The file is
@@ -524,27 +857,48 @@ nn_read_numbers <- function(value, field, row = NULL) {
 #' @param fixture list(name, description, X, y, layers, lr, epochs).
 #' @param path the file.
 nn_save_fixture <- function(fixture, path) {
-  nn_check_training(fixture$layers, fixture$X, fixture$y, fixture$lr, fixture$epochs)
-  layers <- paste(vapply(fixture$layers, function(layer) {
+  f <- fixture
+  nn_check_training(f$layers, f$X, f$y, f$lr, f$epochs, f[["batch_size"]],
+                    isTRUE(f[["shuffle"]]), f[["seed"]])
+  layers <- paste(vapply(f$layers, function(layer) {
+    bias <- if (is.null(layer$bias)) "null" else nn_json_row(nn_format_number(layer$bias))
     paste0(
       "    {\n",
       '      "weights": ', nn_json_matrix(layer$weights, "      "), ",\n",
-      '      "bias": ', nn_json_row(nn_format_number(layer$bias)), ",\n",
+      '      "bias": ', bias, ",\n",
       '      "activation": ', nn_json_string(layer$activation), "\n",
       "    }"
     )
   }, character(1)), collapse = ",\n")
+  fields <- list(
+    format = nn_json_string(nn_fixture_format),
+    name = nn_json_string(f$name),
+    description = nn_json_string(f$description),
+    X = nn_json_matrix(f$X, "  "),
+    y = nn_json_matrix(f$y, "  "),
+    layers = paste0("[\n", layers, "\n  ]"),
+    lr = nn_format_number(f$lr),
+    epochs = sprintf("%d", as.integer(f$epochs))
+  )
+  # The optional fields, only where they differ from their default.
+  if (!is.null(f[["batch_size"]])) {
+    fields$batch_size <- sprintf("%d", as.integer(f[["batch_size"]]))
+  }
+  if (isTRUE(f[["shuffle"]])) {
+    fields$shuffle <- "true"
+  }
+  if (!is.null(f[["seed"]])) {
+    fields$seed <- sprintf("%d", as.integer(f[["seed"]]))
+  }
+  if (!is.null(f[["expected"]])) {
+    errors <- nn_json_matrix(f$expected$untrained_half_squared_error, "    ")
+    decimals <- as.integer(f$expected$decimals)
+    fields$expected <- sprintf(
+      '{\n    "untrained_half_squared_error": %s,\n    "decimals": %d\n  }', errors, decimals
+    )
+  }
   text <- paste0(
-    "{\n",
-    '  "format": ', nn_json_string(nn_fixture_format), ",\n",
-    '  "name": ', nn_json_string(fixture$name), ",\n",
-    '  "description": ', nn_json_string(fixture$description), ",\n",
-    '  "X": ', nn_json_matrix(fixture$X, "  "), ",\n",
-    '  "y": ', nn_json_matrix(fixture$y, "  "), ",\n",
-    '  "layers": [\n', layers, "\n  ],\n",
-    '  "lr": ', nn_format_number(fixture$lr), ",\n",
-    '  "epochs": ', sprintf("%d", as.integer(fixture$epochs)), "\n",
-    "}\n"
+    "{\n", paste0('  "', names(fields), '": ', unlist(fields), collapse = ",\n"), "\n}\n"
   )
   nn_write_atomically(path, text)
 }

@@ -12,7 +12,9 @@ import rpy2.robjects as ro
 import nnscratch
 from cases import FIXTURES, ROOT
 from nnscratch.compare import compare_traces
-from nnscratch.rbridge import RSession
+from nnscratch.lehmer import lehmer_shuffle, lehmer_uniform
+from nnscratch.rbridge import RSession, layers_to_r
+from nnscratch.trace import trace_quantities
 from test_fixtures import assert_same_fixture, hard_fixture
 
 
@@ -23,20 +25,19 @@ def test_both_languages_read_the_same_fixture(r_session, path):
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_python_and_r_agree_at_every_step(r_session, path):
-    python_fixture = nnscratch.load_fixture(path)
+    python = nnscratch.train_fixture(nnscratch.load_fixture(path), trace=True)
     r_fixture = r_session.load_fixture(path)
-    f = python_fixture
-    python = nnscratch.train(f.layers, f.X, f.y, f.lr, f.epochs, trace=True)
-    f = r_fixture
-    r = r_session.train(f.layers, f.X, f.y, f.lr, f.epochs, trace=True)
+    r = r_session.train_fixture(r_fixture, trace=True)
     comparison = compare_traces(python.trace, r.trace)
     print(comparison.report())
     assert comparison.ok, comparison.report()
-    assert len(comparison.maxima) == len(nnscratch.trace_steps(len(f.layers)))
+    assert len(comparison.maxima) == len(trace_quantities(python.trace))
+    np.testing.assert_allclose(r.loss, python.loss, rtol=1e-12, atol=1e-12)
     # Without a trace, the same result.
-    untraced = r_session.train(f.layers, f.X, f.y, f.lr, f.epochs)
+    untraced = r_session.train_fixture(r_fixture)
     assert untraced.trace is None
     np.testing.assert_array_equal(untraced.loss, r.loss)
+    f = r_fixture
     np.testing.assert_allclose(
         r_session.predict(r.layers, f.X),
         nnscratch.predict(python.layers, f.X),
@@ -84,9 +85,15 @@ def test_a_change_of_1e_9_in_one_r_step_is_named(
     step, layer, quantity = expected
     assert not comparison.ok
     first = comparison.first
-    assert (first.epoch, first.step, first.layer, first.quantity) == (1, step, layer, quantity)
+    assert (first.epoch, first.iteration, first.step, first.layer, first.quantity) == (
+        1,
+        1,
+        step,
+        layer,
+        quantity,
+    )
     assert abs(abs(first.first - first.second) - 1e-9) < 1e-12
-    assert f"epoch 1, step {step}, layer {layer}, quantity {quantity}," in report
+    assert f"epoch 1, iteration 1, step {step}, layer {layer}, quantity {quantity}," in report
     # The unplanted R agrees on the same run: the failure is the plant's doing.
     clean = compare_traces(
         python.trace, r_session.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
@@ -119,3 +126,71 @@ def test_models_cross_between_languages_exactly(r_session, path, tmp_path):
     )
     assert_same_fixture(nnscratch.load_fixture(r_file), fixture)
     assert r_file.read_bytes() == python_file.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activations", "seed", "method", "bias"),
+    [
+        ([4, 3, 1], "sigmoid", 42, "uniform", True),
+        ([4, 3, 1], "sigmoid", 1, "uniform", False),
+        ([2, 7, 5, 3], ["tanh", "relu", "linear"], 2147483646, "glorot", True),
+        ([9, 4], "sigmoid", 123456, "glorot", False),
+    ],
+)
+def test_init_layers_gives_the_same_bits_in_both_languages(
+    r_session, sizes, activations, seed, method, bias
+):
+    python = nnscratch.init_layers(sizes, activations, seed, method, bias)
+    r = r_session.init_layers(sizes, activations, seed, method, bias)
+    for p, q in zip(python, r, strict=True):
+        assert p.activation == q.activation
+        assert p.weights.tobytes() == q.weights.tobytes()
+        assert (p.bias is None and q.bias is None) or p.bias.tobytes() == q.bias.tobytes()
+
+
+def test_the_generator_and_the_shuffle_are_the_same_in_both_languages(r_session):
+    python_draws, python_state = lehmer_uniform(7, 5000)
+    r = r_session.call("nn_lehmer_uniform", 7, 5000)
+    assert python_draws.tobytes() == np.asarray(r.rx2("draws")).tobytes()
+    assert python_state == r.rx2("state")[0]
+    order, state = lehmer_shuffle(1000, 99)
+    r = r_session.call("nn_lehmer_shuffle", 1000, 99)
+    assert (order + 1).tolist() == list(r.rx2("order"))
+    assert state == r.rx2("state")[0]
+
+
+def test_predict_class_counts_from_0_in_python_and_from_1_in_r(r_session):
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "three_outputs.json")
+    layers = nnscratch.train_fixture(f).layers
+    python = nnscratch.predict_class(layers, f.X)
+    np.testing.assert_array_equal(r_session.predict_class(layers, f.X), python + 1)
+    one = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
+    np.testing.assert_array_equal(
+        r_session.predict_class(one.layers, one.X), nnscratch.predict_class(one.layers, one.X)
+    )
+
+
+def test_both_languages_make_the_same_long_table(r_session):
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "minibatch.json")
+    f.epochs = 3
+    python = nnscratch.trace_table(nnscratch.train_fixture(f, trace=True).trace)
+    r_result = r_session.call(
+        "nn_train",
+        layers_to_r(f.layers),
+        f.X,
+        f.y,
+        f.lr,
+        f.epochs,
+        trace=True,
+        batch_size=f.batch_size,
+        shuffle=f.shuffle,
+        seed=f.seed,
+    )
+    r_table = r_session.call("nn_trace_table", r_result.rx2("trace"))
+    assert list(r_table.names) == list(python.columns)
+    for column in python.columns:
+        r_column = np.asarray(r_table.rx2(column))
+        if column == "value":
+            np.testing.assert_allclose(r_column, python[column], rtol=1e-12, atol=1e-12)
+        else:
+            assert r_column.tolist() == python[column].tolist(), column

@@ -43,16 +43,27 @@ def hard_fixture():
 
 
 def assert_same_fixture(a, b):
-    """Every double identical to the bit (so -0.0 differs from 0.0)."""
-    assert (a.name, a.description, a.lr, a.epochs) == (b.name, b.description, b.lr, b.epochs)
-    pairs = [(a.X, b.X), (a.y, b.y)]
-    pairs += [(p.weights, q.weights) for p, q in zip(a.layers, b.layers)]
-    pairs += [(p.bias, q.bias) for p, q in zip(a.layers, b.layers)]
-    assert len(a.layers) == len(b.layers)
-    assert [p.activation for p in a.layers] == [q.activation for q in b.layers]
-    for p, q in pairs:
-        assert p.shape == q.shape
-        assert p.tobytes() == q.tobytes()
+    """Every setting equal and every double identical to the bit (so -0.0 differs from 0.0)."""
+    settings = ["name", "description", "lr", "epochs", "batch_size", "shuffle", "seed"]
+    assert [getattr(a, key) for key in settings] == [getattr(b, key) for key in settings]
+    assert [layer.activation for layer in a.layers] == [layer.activation for layer in b.layers]
+    assert (a.expected is None) == (b.expected is None)
+
+    def arrays(f):
+        listed = [f.X, f.y, *(layer.weights for layer in f.layers)]
+        listed += [layer.bias for layer in f.layers]
+        if f.expected is not None:
+            listed.append(f.expected["untrained_half_squared_error"])
+        return listed
+
+    for p, q in zip(arrays(a), arrays(b), strict=True):
+        if p is None or q is None:
+            assert p is None and q is None
+        else:
+            assert p.shape == q.shape
+            assert p.tobytes() == q.tobytes()
+    if a.expected is not None:
+        assert a.expected["decimals"] == b.expected["decimals"]
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -84,6 +95,13 @@ def test_the_schema_refuses_what_it_can_express():
         "empty layers",
         "layers not an array",
         "top level not an object",
+        "unknown layer field",
+        "bias not an array",
+        "batch_size zero",
+        "shuffle not a boolean",
+        "seed out of range",
+        "shuffle without a seed",
+        "expected decimals too many",
     }
     cases = [case for case in BAD_CASES if case["name"] in expressible]
     assert len(cases) == len(expressible)

@@ -142,6 +142,7 @@ def test_trace_agrees_with_the_result(two_hidden):
 
 def test_trace_steps_follow_the_order_of_the_loop():
     assert nnscratch.trace_steps(1) == [
+        (0, "samples", 0),
         (1, "layer_input", 4),
         (1, "activation", 4),
         (1, "error", 5),
@@ -152,7 +153,7 @@ def test_trace_steps_follow_the_order_of_the_loop():
         (1, "bias", 11),
     ]
     steps = nnscratch.trace_steps(3)
-    assert steps[:6] == [
+    assert steps[1:7] == [
         (1, "layer_input", 2),
         (1, "activation", 3),
         (2, "layer_input", 2),
@@ -174,17 +175,27 @@ def test_trace_table_has_one_row_per_number_in_reading_order(two_hidden):
     f = two_hidden
     trace = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
     table = nnscratch.trace_table(trace)
-    assert list(table.columns) == ["epoch", "step", "layer", "quantity", "row", "col", "value"]
-    per_epoch = 1 + sum(
-        values[0].size for quantities in trace.layers for values in quantities.values()
-    )
+    assert list(table.columns) == [
+        "epoch",
+        "iteration",
+        "step",
+        "layer",
+        "quantity",
+        "row",
+        "col",
+        "value",
+    ]
+    arrays = [values[0].size for quantities in trace.layers for values in quantities.values()]
+    per_epoch = 3 + 1 + sum(arrays)  # 3 samples, the loss, the arrays
     assert len(table) == 3 * per_epoch
     assert table["epoch"].tolist() == [1] * per_epoch + [2] * per_epoch + [3] * per_epoch
+    assert set(table["iteration"]) == {1}
+    assert table[table.quantity == "samples"]["value"].tolist() == [1, 2, 3] * 3
     # Every row names exactly one number of the trace, 1-based.
     for row in table.sample(200, random_state=0).itertuples():
         if row.quantity == "loss":
             assert row.value == trace.loss[row.epoch - 1]
-        else:
+        elif row.quantity != "samples":
             values = trace.layers[row.layer - 1][row.quantity]
             assert row.value == values[row.epoch - 1, row.row - 1, row.col - 1]
     # A matrix reads row by row: layer 1's weights (4 x 3) of epoch 2.
@@ -227,12 +238,12 @@ def test_sigmoid_saturates_without_warnings():
         (
             lambda a: {
                 "layers": [
-                    nnscratch.Layer(a["layers"][0].weights, a["layers"][0].bias, "tanh"),
+                    nnscratch.Layer(a["layers"][0].weights, a["layers"][0].bias, "softmax"),
                     a["layers"][1],
                 ]
             },
             "layers[1].activation",
-            "unknown activation 'tanh'; known: sigmoid",
+            "unknown activation 'softmax'; known: sigmoid, tanh, relu, linear",
         ),
     ],
 )

@@ -5,12 +5,22 @@ The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``.
 
 from .activations import ACTIVATIONS, SLOPES
 from .checks import InputError
-from .fixtures import Fixture, FixtureError, load_fixture, save_fixture
-from .network import Layer, TrainResult, forward, predict, train
+from .fixtures import Fixture, FixtureError, load_fixture, save_fixture, train_fixture
+from .network import (
+    INITIALISERS,
+    Layer,
+    TrainResult,
+    forward,
+    init_layers,
+    predict,
+    predict_class,
+    train,
+)
 from .trace import Trace, trace_steps, trace_table
 
 __all__ = [
     "ACTIVATIONS",
+    "INITIALISERS",
     "SLOPES",
     "Fixture",
     "FixtureError",
@@ -19,10 +29,13 @@ __all__ = [
     "Trace",
     "TrainResult",
     "forward",
+    "init_layers",
     "load_fixture",
     "predict",
+    "predict_class",
     "save_fixture",
     "trace_steps",
     "trace_table",
     "train",
+    "train_fixture",
 ]

@@ -23,5 +23,35 @@ def sigmoid_slope(a):
     return a * (1 - a)
 
 
-ACTIVATIONS = {"sigmoid": sigmoid}
-SLOPES = {"sigmoid": sigmoid_slope}
+def tanh(z):
+    """Hyperbolic tangent, elementwise."""
+    return np.tanh(z)
+
+
+def tanh_slope(a):
+    """Derivative of tanh at z, written from its output ``a = tanh(z)``."""
+    return 1 - a * a
+
+
+def relu(z):
+    """Rectified linear unit ``max(z, 0)``, elementwise."""
+    return np.maximum(z, 0.0)
+
+
+def relu_slope(a):
+    """Derivative of relu, from its output: 1 where ``a > 0``, else 0 (so 0 at exactly 0)."""
+    return (a > 0).astype(float)
+
+
+def linear(z):
+    """The identity, for regression outputs."""
+    return z
+
+
+def linear_slope(a):
+    """Derivative of the identity: 1 everywhere."""
+    return np.ones_like(a)
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": linear}
+SLOPES = {"sigmoid": sigmoid_slope, "tanh": tanh_slope, "relu": relu_slope, "linear": linear_slope}

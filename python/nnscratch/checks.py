@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .lehmer import MODULUS
 
 
 class InputError(ValueError):
@@ -87,6 +88,8 @@ def check_network(layers, X):
                 f"has {n_inputs} rows, but layer {number - 1} "
                 f"has {n_previous} units; they must match",
             )
+        if layer.bias is None:
+            continue  # a layer without bias
         check_array(layer.bias, f"{field}.bias", 1)
         if len(layer.bias) != n_units:
             raise InputError(
@@ -103,7 +106,7 @@ def check_network(layers, X):
         )
 
 
-def check_training(layers, X, y, lr, epochs):
+def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, seed=None):
     """Check everything :func:`nnscratch.train` is given, in the order R checks it too."""
     check_network(layers, X)
     check_array(y, "y", 2)
@@ -120,10 +123,28 @@ def check_training(layers, X, y, lr, epochs):
         )
     if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
         raise InputError("lr", f"must be a finite number above 0; got {describe(lr)}")
-    if not (
-        _is_number(epochs) and math.isfinite(epochs) and epochs >= 0 and float(epochs).is_integer()
-    ):
-        raise InputError("epochs", f"must be a whole number, 0 or more; got {describe(epochs)}")
+    check_whole(epochs, "epochs", 0)
+    if batch_size is not None:
+        check_whole(batch_size, "batch_size", 1)
+    if not isinstance(shuffle, bool):
+        raise InputError("shuffle", f"must be true or false; got {describe(shuffle)}")
+    if seed is not None:
+        check_seed(seed)
+    elif shuffle:
+        raise InputError("seed", "must be given to shuffle")
+
+
+def check_seed(seed):
+    """A seed of the Lehmer generator: a whole number from 1 to 2^31 - 2."""
+    check_whole(seed, "seed", 1, MODULUS - 1)
+
+
+def check_whole(value, field, low, high=None):
+    """Refuse anything but a whole number from ``low`` (to ``high``)."""
+    whole = _is_number(value) and math.isfinite(value) and float(value).is_integer()
+    if not (whole and value >= low and (high is None or value <= high)):
+        limits = f"{low} or more" if high is None else f"from {low} to {high}"
+        raise InputError(field, f"must be a whole number, {limits}; got {describe(value)}")
 
 
 def _is_number(value):

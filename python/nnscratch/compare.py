@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .trace import trace_block, trace_steps
+from .trace import trace_block, trace_quantities, trace_rows_used
 
 # numpy and R use different BLAS and exp implementations, so the last bits of a
 # long run differ (about 1e-15 on the article's example after 5000 epochs). A
@@ -23,6 +23,7 @@ class Divergence:
     """The first number that differs beyond the tolerance, in the order of the run."""
 
     epoch: int
+    iteration: int
     step: int
     layer: int
     quantity: str
@@ -51,6 +52,7 @@ class Comparison:
     first: Divergence | None
     names: tuple
     epochs: int
+    iterations: int
     atol: float
     rtol: float
 
@@ -67,25 +69,26 @@ class Comparison:
         rule = f"|{first} - {second}| <= {self.atol:g} + {self.rtol:g} * |{second}|"
         if self.ok:
             verdict = (
-                f"agree: every number of {len(self.maxima)} (layer, quantity) pairs "
-                f"over {self.epochs} epochs within {rule}"
+                f"agree: every number of {len(self.maxima)} (layer, quantity) pairs over "
+                f"{self.epochs} epochs ({self.iterations} iterations) within {rule}"
             )
         else:
             d = self.first
             verdict = (
                 f"DISAGREE beyond {rule}: {int(self.maxima['failing'].sum())} numbers.\n"
-                f"first divergence: epoch {d.epoch}, step {d.step}, layer {d.layer}, "
-                f"quantity {d.quantity}, row {d.row}, col {d.col}: "
+                f"first divergence: epoch {d.epoch}, iteration {d.iteration}, step {d.step}, "
+                f"layer {d.layer}, quantity {d.quantity}, row {d.row}, col {d.col}: "
                 f"{first} {d.first!r}, {second} {d.second!r}"
             )
         return f"{table}\n{verdict}"
 
 
 def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
-    """Compare every (layer, quantity, epoch, row, col) of two traces.
+    """Compare every (layer, quantity, iteration, row, col) of two traces.
 
     A number agrees when ``|first - second| <= atol + rtol * |second|``; NaN
-    never agrees.
+    never agrees. The rows past the end of a smaller last batch hold no number
+    and are not compared; the samples of step 0 are compared like any quantity.
 
     Parameters
     ----------
@@ -99,36 +102,52 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
     -------
     Comparison
     """
-    if len(first.layers) != len(second.layers) or first.loss.shape != second.loss.shape:
-        raise ValueError("the traces are of different networks or numbers of epochs")
-    rows, divergence = [], None
-    for layer, quantity, step in trace_steps(len(first.layers)):
+    quantities = trace_quantities(first)
+    if (
+        quantities != trace_quantities(second)
+        or not np.array_equal(first.epoch, second.epoch)
+        or not np.array_equal(first.iteration, second.iteration)
+    ):
+        raise ValueError("the traces are of different networks, epochs or batches")
+    rows, divergence, earliest = [], None, None
+    for layer, quantity, step in quantities:
         a, b = (trace_block(trace, layer, quantity) for trace in (first, second))
         if a.shape != b.shape:
             raise ValueError(f"layer {layer} {quantity}: shapes {a.shape} and {b.shape} differ")
-        difference = np.abs(a - b)
-        failing = ~(difference <= atol + rtol * np.abs(b))
+        # Only the rows that hold numbers: R's NA in the others is a signalling NaN.
+        used = np.broadcast_to(
+            trace_rows_used(first, quantity, a.shape[1])[:, :, np.newaxis], a.shape
+        )
+        difference, failing = np.zeros(a.shape), np.zeros(a.shape, dtype=bool)
+        difference[used] = np.abs(a[used] - b[used])
+        failing[used] = ~(difference[used] <= atol + rtol * np.abs(b[used]))
         rows.append(
             {
                 "quantity": quantity,
                 "layer": layer,
                 "step": step,
-                "largest_difference": np.nanmax(difference, initial=0.0),
+                "largest_difference": np.max(difference, initial=0.0),
                 "failing": int(failing.sum()),
             }
         )
         if failing.any():
-            # argwhere lists indices in (epoch, row, col) order: the first is the earliest.
-            epoch, row, col = np.argwhere(failing)[0]
-            if divergence is None or epoch + 1 < divergence.epoch:
+            # argwhere lists indices in (iteration, row, col) order: the first is the earliest;
+            # at the same iteration, the quantity met first in this loop comes first.
+            k, row, col = np.argwhere(failing)[0]
+            if earliest is None or k < earliest:
+                earliest = k
                 divergence = Divergence(
-                    int(epoch) + 1,
+                    int(first.epoch[k]),
+                    int(first.iteration[k]),
                     step,
                     layer,
                     quantity,
                     int(row) + 1,
                     int(col) + 1,
-                    float(a[epoch, row, col]),
-                    float(b[epoch, row, col]),
+                    float(a[k, row, col]),
+                    float(b[k, row, col]),
                 )
-    return Comparison(pd.DataFrame(rows), divergence, tuple(names), len(first.loss), atol, rtol)
+    epochs = int(first.epoch[-1]) if len(first.epoch) else 0
+    return Comparison(
+        pd.DataFrame(rows), divergence, tuple(names), epochs, len(first.loss), atol, rtol
+    )

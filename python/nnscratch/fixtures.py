@@ -7,17 +7,18 @@ Every double is written so that it reads back exactly, here and in R.
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import InputError, check_training, describe, format_number
-from .network import Layer
+from .checks import InputError, check_training, check_whole, describe, format_number
+from .network import Layer, train
 
 FORMAT = "nnscratch-fixture/1"
 FIELDS = ["format", "name", "description", "X", "y", "layers", "lr", "epochs"]
+OPTIONAL_FIELDS = ["batch_size", "shuffle", "seed", "expected"]
 LAYER_FIELDS = ["weights", "bias", "activation"]
+EXPECTED_FIELDS = ["untrained_half_squared_error", "decimals"]
 
 
 class FixtureError(InputError):
@@ -42,6 +43,16 @@ class Fixture:
         The initial network.
     lr : float
     epochs : int
+    batch_size : int or None
+        Samples per update; None is full batch.
+    shuffle : bool
+        Shuffle the samples before each epoch.
+    seed : int or None
+        The Lehmer generator's first state, for shuffling.
+    expected : dict or None
+        Values the fixture's network must give, checked by the tests of both
+        languages: ``untrained_half_squared_error`` (ndarray of y's shape), the
+        (y - output)^2 / 2 of the initial network, to ``decimals`` decimals.
     """
 
     name: str
@@ -51,6 +62,10 @@ class Fixture:
     layers: list
     lr: float
     epochs: int
+    batch_size: int | None = None
+    shuffle: bool = False
+    seed: int | None = None
+    expected: dict | None = None
 
 
 class _JSONObject(dict):
@@ -98,7 +113,7 @@ def load_fixture(path):
 
 
 def _read_fixture(content):
-    _check_object(content, None, FIELDS)
+    _check_object(content, None, FIELDS, OPTIONAL_FIELDS)
     if content["format"] != FORMAT:
         raise InputError("format", f"must be '{FORMAT}'")
     for field in ("name", "description"):
@@ -112,7 +127,10 @@ def _read_fixture(content):
         _read_layer(layer, f"layers[{number}]")
         for number, layer in enumerate(content["layers"], start=1)
     ]
-    check_training(layers, X, y, content["lr"], content["epochs"])
+    batch_size, shuffle, seed = (content.get(key) for key in ("batch_size", "shuffle", "seed"))
+    shuffle = False if shuffle is None else shuffle
+    check_training(layers, X, y, content["lr"], content["epochs"], batch_size, shuffle, seed)
+    expected = None if "expected" not in content else _read_expected(content["expected"], y)
     return Fixture(
         name=content["name"],
         description=content["description"],
@@ -121,11 +139,16 @@ def _read_fixture(content):
         layers=layers,
         lr=float(content["lr"]),
         epochs=int(content["epochs"]),
+        batch_size=None if batch_size is None else int(batch_size),
+        shuffle=shuffle,
+        seed=None if seed is None else int(seed),
+        expected=expected,
     )
 
 
-def _check_object(value, field, allowed):
-    """A JSON object with exactly the keys ``allowed``, each once."""
+def _check_object(value, field, required, optional=()):
+    """A JSON object with all the keys ``required``, maybe some ``optional``, each once."""
+    allowed = required + list(optional)
     if not isinstance(value, dict):
         raise InputError(field, f"must be a JSON object; got {describe(value)}")
     prefix = "" if field is None else f"{field}."
@@ -136,7 +159,7 @@ def _check_object(value, field, allowed):
             raise InputError(
                 prefix + key, f"is not a field of {FORMAT} (the fields are {', '.join(allowed)})"
             )
-    for key in allowed:
+    for key in required:
         if key not in value:
             raise InputError(prefix + key, "is missing")
 
@@ -144,12 +167,22 @@ def _check_object(value, field, allowed):
 def _read_layer(value, field):
     _check_object(value, field, LAYER_FIELDS)
     weights = _read_matrix(value["weights"], f"{field}.weights")
-    bias = _read_numbers(value["bias"], f"{field}.bias")
+    bias = None if value["bias"] is None else _read_numbers(value["bias"], f"{field}.bias")
     if not isinstance(value["activation"], str):
         raise InputError(
             f"{field}.activation", f"must be a string; got {describe(value['activation'])}"
         )
     return Layer(weights, bias, value["activation"])
+
+
+def _read_expected(value, y):
+    _check_object(value, "expected", EXPECTED_FIELDS)
+    field = "expected.untrained_half_squared_error"
+    values = _read_matrix(value["untrained_half_squared_error"], field)
+    if values.shape != y.shape:
+        raise InputError(field, f"must have the shape of y, {y.shape[0]} x {y.shape[1]}")
+    check_whole(value["decimals"], "expected.decimals", 0, 17)
+    return {"untrained_half_squared_error": values, "decimals": int(value["decimals"])}
 
 
 def _read_matrix(value, field):
@@ -188,6 +221,32 @@ def _is_finite(number):
         return False
 
 
+def train_fixture(fixture, trace=False):
+    """:func:`train` the fixture's network on its data, with all its settings.
+
+    Parameters
+    ----------
+    fixture : Fixture
+    trace : bool
+
+    Returns
+    -------
+    TrainResult
+    """
+    f = fixture
+    return train(
+        f.layers,
+        f.X,
+        f.y,
+        f.lr,
+        f.epochs,
+        trace=trace,
+        batch_size=f.batch_size,
+        shuffle=f.shuffle,
+        seed=f.seed,
+    )
+
+
 def save_fixture(fixture, path):
     """Write a fixture so that every double reads back exactly, in Python and in R.
 
@@ -200,27 +259,46 @@ def save_fixture(fixture, path):
     fixture : Fixture
     path : str or os.PathLike
     """
-    check_training(fixture.layers, fixture.X, fixture.y, fixture.lr, fixture.epochs)
+    f = fixture
+    check_training(f.layers, f.X, f.y, f.lr, f.epochs, f.batch_size, f.shuffle, f.seed)
     layers = ",\n".join(
         "    {\n"
         f'      "weights": {_json_matrix(layer.weights, "      ")},\n'
-        f'      "bias": {_json_row(layer.bias)},\n'
+        f'      "bias": {"null" if layer.bias is None else _json_row(layer.bias)},\n'
         f'      "activation": {_json_string(layer.activation)}\n'
         "    }"
-        for layer in fixture.layers
+        for layer in f.layers
     )
-    text = (
-        "{\n"
-        f'  "format": {_json_string(FORMAT)},\n'
-        f'  "name": {_json_string(fixture.name)},\n'
-        f'  "description": {_json_string(fixture.description)},\n'
-        f'  "X": {_json_matrix(fixture.X, "  ")},\n'
-        f'  "y": {_json_matrix(fixture.y, "  ")},\n'
-        f'  "layers": [\n{layers}\n  ],\n'
-        f'  "lr": {format_number(float(fixture.lr))},\n'
-        f'  "epochs": {int(fixture.epochs)}\n'
-        "}\n"
-    )
+    fields = [
+        ("format", _json_string(FORMAT)),
+        ("name", _json_string(f.name)),
+        ("description", _json_string(f.description)),
+        ("X", _json_matrix(f.X, "  ")),
+        ("y", _json_matrix(f.y, "  ")),
+        ("layers", f"[\n{layers}\n  ]"),
+        ("lr", format_number(float(f.lr))),
+        ("epochs", str(int(f.epochs))),
+    ]
+    # The optional fields, only where they differ from their default.
+    if f.batch_size is not None:
+        fields.append(("batch_size", str(int(f.batch_size))))
+    if f.shuffle:
+        fields.append(("shuffle", "true"))
+    if f.seed is not None:
+        fields.append(("seed", str(int(f.seed))))
+    if f.expected is not None:
+        errors = _json_matrix(f.expected["untrained_half_squared_error"], "    ")
+        decimals = int(f.expected["decimals"])
+        fields.append(
+            (
+                "expected",
+                "{\n"
+                f'    "untrained_half_squared_error": {errors},\n'
+                f'    "decimals": {decimals}\n'
+                "  }",
+            )
+        )
+    text = "{\n" + ",\n".join(f'  "{key}": {value}' for key, value in fields) + "\n}\n"
     write_atomically(path, text)
 
 
@@ -240,17 +318,12 @@ def _json_matrix(matrix, indent):
 def write_atomically(path, text):
     """Write ``text`` to a temporary file beside ``path``, then rename it to ``path``."""
     path = os.fspath(path)
-    with tempfile.NamedTemporaryFile(
-        "w",
-        encoding="utf-8",
-        dir=os.path.dirname(path) or ".",
-        prefix=f".{os.path.basename(path)}.",
-        suffix=".tmp",
-        delete=False,
-    ) as file:
-        file.write(text)
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        os.replace(file.name, path)
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
     finally:
-        if os.path.exists(file.name):
-            os.unlink(file.name)
+        if os.path.exists(temporary):
+            os.unlink(temporary)

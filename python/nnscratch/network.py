@@ -1,12 +1,15 @@
-"""The network: layers, the forward pass, training by backpropagation, prediction."""
+"""The network: layers, their initialisation, the forward pass, training, prediction."""
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from .activations import ACTIVATIONS, SLOPES
-from .checks import check_network, check_training
+from .checks import InputError, check_network, check_seed, check_training, check_whole
+from .lehmer import lehmer_shuffle, lehmer_uniform
 from .trace import Trace, new_trace
 
 
@@ -17,19 +20,20 @@ class Layer:
     Attributes
     ----------
     weights : ndarray of shape (n_inputs, n_units)
-    bias : ndarray of shape (n_units,)
+    bias : ndarray of shape (n_units,), or None for a layer without bias
     activation : str
         A key of :data:`nnscratch.activations.ACTIVATIONS`.
     """
 
     weights: np.ndarray
-    bias: np.ndarray
+    bias: np.ndarray | None
     activation: str = "sigmoid"
 
     def __post_init__(self):
         # A layer owns its numbers: training never changes the caller's arrays.
         self.weights = np.array(self.weights, dtype=float)
-        self.bias = np.array(self.bias, dtype=float)
+        if self.bias is not None:
+            self.bias = np.array(self.bias, dtype=float)
 
 
 class TrainResult(NamedTuple):
@@ -38,9 +42,78 @@ class TrainResult(NamedTuple):
     layers: list
     """The trained layers (new objects; the ones given are left as they were)."""
     loss: np.ndarray
-    """Shape (epochs,): the loss of each epoch, from its forward pass."""
+    """Shape (epochs,): the loss of each epoch, over all its batches, each before its update."""
     trace: Trace | None
-    """Every quantity of every epoch, or None when ``trace=False``."""
+    """Every quantity of every iteration, or None when ``trace=False``."""
+
+
+def uniform_init(state, n_inputs, n_units, bias):
+    """The article's initialisation: every weight and bias uniform on [0, 1)."""
+    weights, state = lehmer_uniform(state, n_inputs * n_units)
+    biases = None
+    if bias:
+        biases, state = lehmer_uniform(state, n_units)
+    return weights.reshape(n_inputs, n_units), biases, state
+
+
+def glorot_init(state, n_inputs, n_units, bias):
+    """Glorot (Xavier) uniform: weights uniform on [-limit, limit], biases 0.
+
+    ``limit = sqrt(6 / (n_inputs + n_units))`` keeps the variance of the signal
+    about the same from layer to layer.
+    """
+    draws, state = lehmer_uniform(state, n_inputs * n_units)
+    limit = math.sqrt(6 / (n_inputs + n_units))
+    weights = limit * (2 * draws - 1)
+    return weights.reshape(n_inputs, n_units), np.zeros(n_units) if bias else None, state
+
+
+INITIALISERS = {"uniform": uniform_init, "glorot": glorot_init}
+
+
+def init_layers(sizes, activations, seed, method="uniform", bias=True):
+    """Layers with seeded random weights, the same to the bit as R's ``nn_init_layers``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, from the input features to the outputs: ``[4, 3, 1]``
+        is 4 features, 3 hidden units, 1 output.
+    activations : str or sequence of str
+        One per layer of weights (``len(sizes) - 1``), or one for all.
+    seed : int
+        From 1 to 2^31 - 2: the first state of the Lehmer generator.
+    method : {"uniform", "glorot"}
+        A key of :data:`INITIALISERS`. Layer by layer, the weights are drawn row
+        by row, then the bias.
+    bias : bool
+        Give each layer a bias, or none.
+
+    Returns
+    -------
+    list of Layer
+    """
+    if isinstance(activations, str):
+        activations = [activations] * (len(sizes) - 1)
+    if len(sizes) < 2:
+        raise InputError("sizes", "must give at least two sizes (inputs and outputs)")
+    for number, size in enumerate(sizes, start=1):
+        check_whole(size, f"sizes[{number}]", 1)
+    if len(activations) != len(sizes) - 1:
+        raise InputError(
+            "activations",
+            f"has {len(activations)} names, but there are {len(sizes) - 1} layers; "
+            "give one per layer, or one for all",
+        )
+    check_seed(seed)
+    if method not in INITIALISERS:
+        raise InputError("method", f"unknown method '{method}'; known: {', '.join(INITIALISERS)}")
+    state, layers = seed, []
+    for (n_inputs, n_units), activation in zip(itertools.pairwise(sizes), activations):
+        weights, layer_bias, state = INITIALISERS[method](state, int(n_inputs), int(n_units), bias)
+        layers.append(Layer(weights, layer_bias, activation))
+    check_network(layers, np.zeros((1, int(sizes[0]))))
+    return layers
 
 
 def forward(layers, X):
@@ -59,13 +132,14 @@ def forward(layers, X):
     layer_input, activation = [], []
     for l, layer in enumerate(layers):
         previous = X if l == 0 else activation[l - 1]
-        layer_input.append(previous @ layer.weights + layer.bias)
+        z = previous @ layer.weights
+        layer_input.append(z if layer.bias is None else z + layer.bias)
         activation.append(ACTIVATIONS[layer.activation](layer_input[l]))
     return layer_input, activation
 
 
-def train(layers, X, y, lr, epochs, trace=False):
-    """Train by full-batch gradient descent, the article's eleven steps per epoch.
+def train(layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False, seed=None):
+    """Train by gradient descent, the article's eleven steps per update.
 
     Parameters
     ----------
@@ -76,9 +150,18 @@ def train(layers, X, y, lr, epochs, trace=False):
     lr : float
         Learning rate, above 0.
     epochs : int
-        Number of epochs, 0 or more.
+        Number of passes over the data, 0 or more.
     trace : bool
-        Record every quantity of every step of every epoch.
+        Record every quantity of every step of every iteration.
+    batch_size : int or None
+        Samples per update: None (or n_samples or more) is full-batch gradient
+        descent, 1 is stochastic gradient descent, anything between mini-batches.
+        The last batch of an epoch holds what is left.
+    shuffle : bool
+        Shuffle the samples before each epoch (with the Lehmer generator, as R
+        does); otherwise batches follow the order of the data.
+    seed : int or None
+        The generator's first state; needed to shuffle.
 
     Returns
     -------
@@ -88,49 +171,70 @@ def train(layers, X, y, lr, epochs, trace=False):
     layers = [Layer(layer.weights, layer.bias, layer.activation) for layer in layers]
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    check_training(layers, X, y, lr, epochs)
+    check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
     epochs = int(epochs)
-    n_layers = len(layers)
+    n_samples, n_layers = X.shape[0], len(layers)
+    batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
+    batches = math.ceil(n_samples / batch_size)
     loss = np.empty(epochs)
-    recorded = new_trace(layers, X.shape[0], epochs) if trace else None
+    recorded = new_trace(layers, batch_size, epochs * batches) if trace else None
+    state = seed
     for epoch in range(epochs):
-        # Steps 2 to 4: the forward pass.
-        layer_input, activation = forward(layers, X)
-        # Step 5: the error at the output, and the loss it gives.
-        error = y - activation[-1]
-        loss[epoch] = np.mean(error**2) / 2
-        # Step 6: the slope of every layer's activation, from its output.
-        slope = [SLOPES[layer.activation](a) for layer, a in zip(layers, activation)]
-        # Step 7: the output layer's delta.
-        delta = [None] * n_layers
-        error_at_layer = [None] * n_layers
-        delta[-1] = error * slope[-1]
-        # Steps 8 and 9, from the last hidden layer back to the first, with the weights
-        # from before this epoch's update.
-        for l in range(n_layers - 2, -1, -1):
-            error_at_layer[l] = delta[l + 1] @ layers[l + 1].weights.T
-            delta[l] = error_at_layer[l] * slope[l]
-        # Steps 10 and 11: move weights and bias by lr times the gradient summed over samples.
-        for l, layer in enumerate(layers):
-            previous = X if l == 0 else activation[l - 1]
-            layer.weights = layer.weights + lr * (previous.T @ delta[l])
-            layer.bias = layer.bias + lr * delta[l].sum(axis=0)
-        # Record the epoch: weights and bias as they are after the update.
-        if recorded is not None:
-            recorded.loss[epoch] = loss[epoch]
-            now = {
-                "layer_input": layer_input,
-                "activation": activation,
-                "error": [None] * (n_layers - 1) + [error],
-                "slope": slope,
-                "delta": delta,
-                "error_at_layer": error_at_layer,
-                "weights": [layer.weights for layer in layers],
-                "bias": [layer.bias for layer in layers],
-            }
-            for l, quantities in enumerate(recorded.layers):
-                for quantity, values in quantities.items():
-                    values[epoch] = now[quantity][l]
+        # Step 0: the order in which this epoch takes the samples.
+        order = np.arange(n_samples)
+        if shuffle:
+            order, state = lehmer_shuffle(n_samples, state)
+        squared_error = 0.0
+        for batch in range(batches):
+            rows = order[batch * batch_size : (batch + 1) * batch_size]
+            X_batch, y_batch = X[rows], y[rows]
+            # Steps 2 to 4: the forward pass.
+            layer_input, activation = forward(layers, X_batch)
+            # Step 5: the error at the output, and the loss it gives.
+            error = y_batch - activation[-1]
+            batch_squared_error = np.sum(error**2)
+            squared_error += batch_squared_error
+            # Step 6: the slope of every layer's activation, from its output.
+            slope = [SLOPES[layer.activation](a) for layer, a in zip(layers, activation)]
+            # Step 7: the output layer's delta.
+            delta = [None] * n_layers
+            error_at_layer = [None] * n_layers
+            delta[-1] = error * slope[-1]
+            # Steps 8 and 9, from the last hidden layer back to the first, with the weights
+            # from before this update.
+            for l in range(n_layers - 2, -1, -1):
+                error_at_layer[l] = delta[l + 1] @ layers[l + 1].weights.T
+                delta[l] = error_at_layer[l] * slope[l]
+            # Steps 10 and 11: move weights and bias by lr times the gradient summed over
+            # the batch's samples.
+            for l, layer in enumerate(layers):
+                previous = X_batch if l == 0 else activation[l - 1]
+                layer.weights = layer.weights + lr * (previous.T @ delta[l])
+                if layer.bias is not None:
+                    layer.bias = layer.bias + lr * delta[l].sum(axis=0)
+            # Record the iteration: weights and bias as they are after the update.
+            if recorded is not None:
+                k = epoch * batches + batch
+                recorded.epoch[k], recorded.iteration[k] = epoch + 1, batch + 1
+                recorded.samples[k, : len(rows)] = rows + 1
+                recorded.loss[k] = batch_squared_error / error.size / 2
+                now = {
+                    "layer_input": layer_input,
+                    "activation": activation,
+                    "error": [None] * (n_layers - 1) + [error],
+                    "slope": slope,
+                    "delta": delta,
+                    "error_at_layer": error_at_layer,
+                    "weights": [layer.weights for layer in layers],
+                    "bias": [
+                        None if layer.bias is None else layer.bias[np.newaxis] for layer in layers
+                    ],
+                }
+                for l, quantities in enumerate(recorded.layers):
+                    for quantity, values in quantities.items():
+                        values[k, : len(now[quantity][l])] = now[quantity][l]
+        # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
+        loss[epoch] = squared_error / y.size / 2
     return TrainResult(layers, loss, recorded)
 
 
@@ -149,3 +253,20 @@ def predict(layers, X):
     X = np.asarray(X, dtype=float)
     check_network(layers, X)
     return forward(layers, X)[1][-1]
+
+
+def predict_class(layers, X):
+    """The predicted class of each sample.
+
+    With several outputs, the index of the largest (the first of equal ones),
+    counted from 0 here and from 1 in R's ``nn_predict_class``. With one output,
+    1 where it is 0.5 or more, else 0, in both languages.
+
+    Returns
+    -------
+    ndarray of int, shape (n_samples,)
+    """
+    output = predict(layers, X)
+    if output.shape[1] == 1:
+        return (output[:, 0] >= 0.5).astype(int)
+    return np.argmax(output, axis=1)

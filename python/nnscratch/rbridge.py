@@ -88,17 +88,43 @@ class RSession:
     def load_fixture(self, path):
         """``nn_load_fixture(path)``, as a :class:`Fixture`."""
         fixture = self.call("nn_load_fixture", str(path))
+        expected = fixture.rx2("expected")
         return Fixture(
             name=_string(fixture.rx2("name")),
             description=_string(fixture.rx2("description")),
             X=_from_r(fixture.rx2("X")),
             y=_from_r(fixture.rx2("y")),
             layers=layers_from_r(fixture.rx2("layers")),
-            lr=float(_from_r(fixture.rx2("lr"))[0]),
-            epochs=int(_from_r(fixture.rx2("epochs"))[0]),
+            lr=_scalar(fixture.rx2("lr"), float),
+            epochs=_scalar(fixture.rx2("epochs"), int),
+            batch_size=_scalar(fixture.rx2("batch_size"), int),
+            shuffle=_scalar(fixture.rx2("shuffle"), bool),
+            seed=_scalar(fixture.rx2("seed"), int),
+            expected=None
+            if expected is ro.NULL
+            else {
+                "untrained_half_squared_error": _from_r(
+                    expected.rx2("untrained_half_squared_error")
+                ),
+                "decimals": _scalar(expected.rx2("decimals"), int),
+            },
         )
 
-    def train(self, layers, X, y, lr, epochs, trace=False):
+    def init_layers(self, sizes, activations, seed, method="uniform", bias=True):
+        """``nn_init_layers(...)``, as a list of :class:`Layer`."""
+        layers = self.call(
+            "nn_init_layers",
+            ro.IntVector(sizes),
+            ro.StrVector([activations] if isinstance(activations, str) else activations),
+            seed,
+            method=method,
+            bias=bias,
+        )
+        return layers_from_r(layers)
+
+    def train(
+        self, layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False, seed=None
+    ):
         """``nn_train(...)`` on Python data, as a :class:`TrainResult`."""
         result = self.call(
             "nn_train",
@@ -108,6 +134,9 @@ class RSession:
             lr,
             epochs,
             trace=trace,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
         )
         recorded = result.rx2("trace")
         return TrainResult(
@@ -116,17 +145,42 @@ class RSession:
             trace=None if recorded is ro.NULL else trace_from_r(recorded),
         )
 
+    def train_fixture(self, fixture, trace=False):
+        """``nn_train_fixture(...)``: train a :class:`Fixture` in R, with all its settings."""
+        f = fixture
+        return self.train(
+            f.layers,
+            f.X,
+            f.y,
+            f.lr,
+            f.epochs,
+            trace=trace,
+            batch_size=f.batch_size,
+            shuffle=f.shuffle,
+            seed=f.seed,
+        )
+
     def predict(self, layers, X):
         """``nn_predict(layers, X)``."""
         return _from_r(self.call("nn_predict", layers_to_r(layers), np.asarray(X, dtype=float)))
+
+    def predict_class(self, layers, X):
+        """``nn_predict_class(layers, X)``: with several outputs, classes count from 1."""
+        return _from_r(
+            self.call("nn_predict_class", layers_to_r(layers), np.asarray(X, dtype=float))
+        )
 
 
 def layers_to_r(layers):
     """A list of :class:`Layer` as an R list of layers."""
     return ro.r["list"](
         *(
-            # A 1-d ndarray would cross as a 1-d R array; a bias is a plain vector.
-            _LAYER(_to_r(layer.weights), ro.FloatVector(layer.bias), _to_r(layer.activation))
+            # A 1-d ndarray would cross as a 1-d R array: a bias is a plain vector, or NULL.
+            _LAYER(
+                _to_r(layer.weights),
+                ro.NULL if layer.bias is None else ro.FloatVector(layer.bias),
+                _to_r(layer.activation),
+            )
             for layer in layers
         )
     )
@@ -147,6 +201,9 @@ def layers_from_r(layers):
 def trace_from_r(trace):
     """An R trace as a :class:`Trace`: one conversion per array."""
     return Trace(
+        epoch=_from_r(trace.rx2("epoch")),
+        iteration=_from_r(trace.rx2("iteration")),
+        samples=_from_r(trace.rx2("samples")),
         loss=_from_r(trace.rx2("loss")),
         layers=[
             {name: _from_r(layer.rx2(name)) for name in layer.names}
@@ -156,13 +213,22 @@ def trace_from_r(trace):
 
 
 def _to_r(value):
+    if value is None:
+        return ro.NULL
     return value if isinstance(value, ro.RObjectMixin) else _CONVERTER.py2rpy(value)
 
 
 def _from_r(value):
-    return None if value is ro.NULL else _CONVERTER.rpy2py(value)
+    # numpy2ri converts R doubles to ndarrays but leaves integers and logicals as
+    # rpy2 vectors; np.asarray reads those through their buffer, dims included.
+    return None if value is ro.NULL else np.asarray(_CONVERTER.rpy2py(value))
 
 
 def _string(value):
     """An R string (a character vector of length 1) as str; NULL as None."""
     return None if value is ro.NULL else str(_from_r(value)[0])
+
+
+def _scalar(value, kind):
+    """An R vector of length 1 as ``kind`` (int, float or bool); NULL as None."""
+    return None if value is ro.NULL else kind(_from_r(value)[0])

@@ -1,33 +1,49 @@
-"""The trace: every quantity of every step of every epoch, and its long table."""
+"""The trace: every quantity of every step of every iteration, and its long table.
+
+An iteration is one update of the weights: one per epoch in full-batch gradient
+descent, one per batch with mini-batches. Quantities computed per sample have
+one row per position in the batch; when the last batch of an epoch is smaller,
+its missing rows stay NaN (and its samples 0) and the long table leaves them out.
+"""
 
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-TABLE_COLUMNS = ["epoch", "step", "layer", "quantity", "row", "col", "value"]
+TABLE_COLUMNS = ["epoch", "iteration", "step", "layer", "quantity", "row", "col", "value"]
+
+# Quantities with one row per sample of the batch (the others: weights, bias, loss).
+PER_SAMPLE = {"samples", "layer_input", "activation", "error", "slope", "delta", "error_at_layer"}
 
 
 @dataclass
 class Trace:
-    """What one training run computed, epoch by epoch.
+    """What one training run computed, iteration by iteration.
 
     Attributes
     ----------
-    loss : ndarray of shape (epochs,)
-        The loss of each epoch, from that epoch's forward pass.
+    epoch, iteration : ndarray of shape (iterations,)
+        The epoch of each iteration, and its number within the epoch (from 1).
+    samples : ndarray of shape (iterations, batch_size)
+        Step 0: the rows of X (from 1) that each iteration's batch holds, in order.
+    loss : ndarray of shape (iterations,)
+        The loss of each batch, from its forward pass, before its update.
     layers : list of dict
-        ``layers[l - 1][quantity]`` is an ndarray of shape (epochs, rows, cols):
-        the value of ``quantity`` for layer ``l`` at each epoch. Which quantities
-        a layer has is given by :func:`trace_steps`.
+        ``layers[l - 1][quantity]`` is an ndarray of shape (iterations, rows, cols):
+        the value of ``quantity`` for layer ``l`` at each iteration. Which quantities
+        a layer has is given by :func:`trace_steps` (a layer without bias has none).
     """
 
+    epoch: np.ndarray
+    iteration: np.ndarray
+    samples: np.ndarray
     loss: np.ndarray
     layers: list
 
 
 def trace_steps(n_layers):
-    """The quantities one epoch computes, in the order the training loop computes them.
+    """The quantities one iteration computes, in the order the training loop computes them.
 
     Parameters
     ----------
@@ -37,9 +53,10 @@ def trace_steps(n_layers):
     Returns
     -------
     list of tuple (layer, quantity, step)
-        Layers count from 1. ``loss`` is listed with the output layer at step 5.
+        Layers count from 1; the batch's ``samples`` belong to layer 0, the input,
+        at step 0. ``loss`` is listed with the output layer at step 5.
     """
-    steps = []
+    steps = [(0, "samples", 0)]
     for layer in range(1, n_layers + 1):
         hidden = layer < n_layers
         steps.append((layer, "layer_input", 2 if hidden else 4))
@@ -57,23 +74,54 @@ def trace_steps(n_layers):
     return steps
 
 
-def new_trace(layers, n_samples, epochs):
-    """An unfilled trace (every value NaN) for training ``layers`` on ``n_samples`` rows."""
+def new_trace(layers, batch_size, iterations):
+    """An unfilled trace (every value NaN, every sample 0) for ``iterations`` updates."""
     recorded = [{} for _ in layers]
     for layer, quantity, _ in trace_steps(len(layers)):
-        if quantity == "loss":
+        no_bias = quantity == "bias" and layers[layer - 1].bias is None
+        if quantity in ("samples", "loss") or no_bias:
             continue
         n_inputs, n_units = layers[layer - 1].weights.shape
-        n_rows = {"weights": n_inputs, "bias": 1}.get(quantity, n_samples)
-        recorded[layer - 1][quantity] = np.full((epochs, n_rows, n_units), np.nan)
-    return Trace(loss=np.full(epochs, np.nan), layers=recorded)
+        n_rows = {"weights": n_inputs, "bias": 1}.get(quantity, batch_size)
+        recorded[layer - 1][quantity] = np.full((iterations, n_rows, n_units), np.nan)
+    return Trace(
+        epoch=np.zeros(iterations, dtype=int),
+        iteration=np.zeros(iterations, dtype=int),
+        samples=np.zeros((iterations, batch_size), dtype=int),
+        loss=np.full(iterations, np.nan),
+        layers=recorded,
+    )
+
+
+def trace_quantities(trace):
+    """The (layer, quantity, step) of :func:`trace_steps` that ``trace`` holds."""
+    return [
+        (layer, quantity, step)
+        for layer, quantity, step in trace_steps(len(trace.layers))
+        if layer == 0 or quantity == "loss" or quantity in trace.layers[layer - 1]
+    ]
 
 
 def trace_block(trace, layer, quantity):
-    """The ndarray of shape (epochs, rows, cols) of one quantity; the loss as (epochs, 1, 1)."""
+    """The ndarray of shape (iterations, rows, cols) of one quantity.
+
+    ``samples`` has one column, ``loss`` one row and one column.
+    """
+    if quantity == "samples":
+        return trace.samples[:, :, np.newaxis]
     if quantity == "loss":
         return trace.loss.reshape(-1, 1, 1)
     return trace.layers[layer - 1][quantity]
+
+
+def trace_rows_used(trace, quantity, n_rows):
+    """Which rows of a quantity's block hold numbers: shape (iterations, n_rows).
+
+    All of them, except the rows past the end of a smaller last batch.
+    """
+    if quantity in PER_SAMPLE:
+        return trace.samples > 0
+    return np.ones((len(trace.loss), n_rows), dtype=bool)
 
 
 def trace_table(trace):
@@ -86,32 +134,40 @@ def trace_table(trace):
     Returns
     -------
     pandas.DataFrame
-        Columns ``epoch, step, layer, quantity, row, col, value``; every index
-        starts at 1. Rows run epoch by epoch, in the order of :func:`trace_steps`
-        within an epoch, and row by row within a matrix.
+        Columns ``epoch, iteration, step, layer, quantity, row, col, value``;
+        every index starts at 1 (layer 0 is the input). Rows run iteration by
+        iteration, in the order of :func:`trace_steps` within an iteration, and
+        row by row within a matrix. ``row`` is the position in the batch; the
+        ``samples`` of step 0 say which row of X each position holds.
     """
-    epochs = len(trace.loss)
-    blocks, steps, layers, quantities, rows, cols = [], [], [], [], [], []
-    for layer, quantity, step in trace_steps(len(trace.layers)):
+    iterations = len(trace.loss)
+    blocks, used, steps, layers, quantities, rows, cols = [], [], [], [], [], [], []
+    for layer, quantity, step in trace_quantities(trace):
         block = trace_block(trace, layer, quantity)
         _, n_rows, n_cols = block.shape
         size = n_rows * n_cols
-        blocks.append(block.reshape(epochs, size))
+        blocks.append(block.reshape(iterations, size))
+        used.append(np.repeat(trace_rows_used(trace, quantity, n_rows), n_cols, axis=1))
         steps.append(np.full(size, step))
         layers.append(np.full(size, layer))
         quantities.append(np.full(size, quantity, dtype=object))
         rows.append(np.repeat(np.arange(1, n_rows + 1), n_cols))
         cols.append(np.tile(np.arange(1, n_cols + 1), n_rows))
-    values = np.concatenate(blocks, axis=1)
-    per_epoch = values.shape[1]
+    keep = np.concatenate(used, axis=1).reshape(-1)
+    per_iteration = keep.size // iterations if iterations else 0
+
+    def column(per_number):
+        return np.tile(np.concatenate(per_number), iterations)[keep]
+
     return pd.DataFrame(
         {
-            "epoch": np.repeat(np.arange(1, epochs + 1), per_epoch),
-            "step": np.tile(np.concatenate(steps), epochs),
-            "layer": np.tile(np.concatenate(layers), epochs),
-            "quantity": np.tile(np.concatenate(quantities), epochs),
-            "row": np.tile(np.concatenate(rows), epochs),
-            "col": np.tile(np.concatenate(cols), epochs),
-            "value": values.reshape(-1),
+            "epoch": np.repeat(trace.epoch, per_iteration)[keep],
+            "iteration": np.repeat(trace.iteration, per_iteration)[keep],
+            "step": column(steps),
+            "layer": column(layers),
+            "quantity": column(quantities),
+            "row": column(rows),
+            "col": column(cols),
+            "value": np.concatenate(blocks, axis=1).astype(float).reshape(-1)[keep],
         }
     )

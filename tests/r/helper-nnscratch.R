@@ -7,10 +7,11 @@ nn_fixture_paths <- nn_fixture_paths[basename(nn_fixture_paths) != "schema.json"
 
 nn_article <- function() nn_load_fixture(file.path(nn_root, "fixtures", "article.json"))
 
-# Every double identical to the bit (so -0 differs from 0).
+# Every setting equal and every double identical to the bit (so -0 differs from 0).
 expect_same_fixture <- function(a, b) {
-  settings <- c("name", "description", "lr", "epochs")
-  testthat::expect_identical(a[settings], b[settings])
+  settings <- c("name", "description", "lr", "epochs", "batch_size", "shuffle", "seed", "expected")
+  setting <- function(f) lapply(settings, function(key) f[[key]])
+  testthat::expect_identical(setting(a), setting(b))
   testthat::expect_identical(a$X, b$X)
   testthat::expect_identical(a$y, b$y)
   testthat::expect_identical(a$layers, b$layers)

@@ -12,7 +12,7 @@ hard_fixture <- function() {
            bias = c(-0, 1 / 3, 0.1 + 0.2), activation = "sigmoid"),
       list(weights = matrix(c(0.5, 2^-1074, -1.5)), bias = 1e-300, activation = "sigmoid")
     ),
-    lr = 0.1 + 0.2, epochs = 7L
+    lr = 0.1 + 0.2, epochs = 7L, shuffle = FALSE
   )
 }
 

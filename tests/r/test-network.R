@@ -130,10 +130,10 @@ test_that("bad arguments are refused naming the field, as in Python", {
   expect_field(train(layers = list()), "layers", "must hold at least one layer")
   expect_field(train(layers = fixture$layers[2]), "X",
                "has 4 columns, but layers[1].weights has 3 rows (one per feature); they must match")
-  tanh_layers <- fixture$layers
-  tanh_layers[[1]]$activation <- "tanh"
-  expect_field(train(layers = tanh_layers), "layers[1].activation",
-               "unknown activation 'tanh'; known: sigmoid")
+  softmax_layers <- fixture$layers
+  softmax_layers[[1]]$activation <- "softmax"
+  expect_field(train(layers = softmax_layers), "layers[1].activation",
+               "unknown activation 'softmax'; known: sigmoid, tanh, relu, linear")
 })
 
 test_that("the sigmoid saturates to 0 and 1 without warnings", {

@@ -2,28 +2,33 @@
 
 test_that("trace steps follow the order of the training loop", {
   one <- nn_trace_steps(1)
-  expect_identical(one$quantity, c("layer_input", "activation", "error", "loss", "slope", "delta",
-                                   "weights", "bias"))
-  expect_identical(one$step, c(4L, 4L, 5L, 5L, 6L, 7L, 10L, 11L))
+  expect_identical(one$quantity, c("samples", "layer_input", "activation", "error", "loss",
+                                   "slope", "delta", "weights", "bias"))
+  expect_identical(one$step, c(0L, 4L, 4L, 5L, 5L, 6L, 7L, 10L, 11L))
+  expect_identical(one$layer, c(0L, 1L, 1L, 1L, 1L, 1L, 1L, 1L, 1L))
   three <- nn_trace_steps(3)
   backward <- three[three$step %in% 7:9, ]
   expect_identical(paste(backward$layer, backward$quantity),
                    c("3 delta", "2 error_at_layer", "2 delta", "1 error_at_layer", "1 delta"))
-  expect_identical(three$step[1:6], c(2L, 3L, 2L, 3L, 4L, 4L))
+  expect_identical(three$step[2:7], c(2L, 3L, 2L, 3L, 4L, 4L))
 })
 
 test_that("the trace table has one row per number, 1-based, in reading order", {
   fixture <- nn_load_fixture(file.path(nn_root, "fixtures", "two_hidden.json"))
   trace <- nn_train(fixture$layers, fixture$X, fixture$y, fixture$lr, 3, trace = TRUE)$trace
   table <- nn_trace_table(trace)
-  expect_identical(names(table), c("epoch", "step", "layer", "quantity", "row", "col", "value"))
+  expect_identical(names(table),
+                   c("epoch", "iteration", "step", "layer", "quantity", "row", "col", "value"))
   arrays <- unlist(trace$layers, recursive = FALSE)
-  per_epoch <- 1 + sum(vapply(arrays, function(a) length(a[1, , ]), 1))
+  per_epoch <- 3 + 1 + sum(vapply(arrays, function(a) length(a[1, , ]), 1))
   expect_equal(nrow(table), 3 * per_epoch)
   expect_identical(table$epoch, rep(1:3, each = per_epoch))
+  expect_identical(unique(table$iteration), 1L)
+  expect_identical(table$value[table$quantity == "samples"], rep(c(1, 2, 3), 3))
   set.seed(1)
   for (i in sample(nrow(table), 200)) {
     row <- table[i, ]
+    if (row$quantity == "samples") next
     value <- if (row$quantity == "loss") {
       trace$loss[row$epoch]
     } else {
