@@ -212,3 +212,11 @@ def test_every_fixture_learns(path):
     if f.name not in ("article_no_bias", "linear_output"):  # too few epochs; regression
         expected = f.y.argmax(axis=1) if f.y.shape[1] > 1 else f.y[:, 0]
         np.testing.assert_array_equal(nnscratch.predict_class(result.layers, f.X), expected)
+
+
+def test_relu_units_that_start_dead_stay_dead():
+    f = fixture("relu")
+    activation = nnscratch.train_fixture(f, trace=True).trace.layers[0]["activation"]
+    dead_at_start = (activation[0] == 0).all(axis=0)
+    assert dead_at_start.sum() == 2
+    assert (activation[:, :, dead_at_start] == 0).all()  # their slope is 0: they never learn

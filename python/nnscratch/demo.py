@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from .compare import compare_traces
-from .fixtures import FixtureError, load_fixture
-from .network import predict, train
+from .fixtures import FixtureError, load_fixture, train_fixture
+from .network import predict
+from .trace import trace_table
 
 ARTICLE = Path(__file__).resolve().parents[2] / "fixtures" / "article.json"
 
@@ -40,17 +41,16 @@ def main(argv=None):
 
     print(f"{fixture.name}: {fixture.description}\n")
     start = time.perf_counter()
-    python = train(fixture.layers, fixture.X, fixture.y, fixture.lr, fixture.epochs, trace=True)
+    python = train_fixture(fixture, trace=True)
     python_seconds = time.perf_counter() - start
     r_session = RSession()
     start = time.perf_counter()
     r_fixture = r_session.load_fixture(path)
-    r = r_session.train(
-        r_fixture.layers, r_fixture.X, r_fixture.y, r_fixture.lr, r_fixture.epochs, trace=True
-    )
+    r = r_session.train_fixture(r_fixture, trace=True)
     r_seconds = time.perf_counter() - start
 
-    print(f"after {fixture.epochs} epochs (lr {fixture.lr:g}):")
+    batches = "" if fixture.batch_size is None else f", batches of {fixture.batch_size}"
+    print(f"after {fixture.epochs} epochs (lr {fixture.lr:g}{batches}):")
     print(f"  {'sample':>6}  {'target':>8}  {'python':>10}  {'R':>10}")
     outputs = zip(
         fixture.y, predict(python.layers, fixture.X), r_session.predict(r.layers, fixture.X)
@@ -68,10 +68,8 @@ def main(argv=None):
     )
 
     comparison = compare_traces(python.trace, r.trace)
-    count = python.trace.loss.size + sum(
-        values.size for quantities in python.trace.layers for values in quantities.values()
-    )
-    print(f"every quantity of every step of every epoch, python against R ({count:,} numbers):")
+    count = len(trace_table(python.trace))
+    print(f"every quantity of every step of every iteration, python against R ({count:,} numbers):")
     print(comparison.report())
     largest = np.max(comparison.maxima["largest_difference"])
     print(f"largest difference: {largest:.3g}")

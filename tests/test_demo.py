@@ -1,0 +1,31 @@
+"""make demo: python -m nnscratch.demo."""
+
+from cases import ROOT
+from nnscratch.demo import main
+
+
+def test_the_demo_trains_both_languages_and_reports_agreement(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "after 5000 epochs (lr 0.1):" in out
+    assert "  sample    target      python           R" in out
+    assert out.count("0.983206") == 2  # sample 1's output, in Python and in R
+    assert "every quantity of every step of every iteration, python against R" in out
+    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in out
+
+
+def test_the_demo_runs_any_fixture(capsys):
+    assert main([str(ROOT / "fixtures" / "sgd.json")]) == 0
+    out = capsys.readouterr().out
+    assert "after 100 epochs (lr 0.2, batches of 1):" in out
+    assert "over 100 epochs (1000 iterations)" in out
+
+
+def test_the_demo_refuses_a_bad_fixture_in_one_line(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text("{", encoding="utf-8")
+    assert main([str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {path}: is not valid JSON (")
+    assert captured.err.count("\n") == 1
