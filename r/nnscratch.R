@@ -3,7 +3,7 @@
 # source("r/nnscratch.R") only defines nn_* functions and tables. The same calls
 # exist in Python (import nnscratch) without the nn_ prefix; the sections below
 # follow the Python modules in order: activations, lehmer, checks, trace,
-# network, fixtures.
+# network, fixtures (files).
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article
@@ -136,14 +136,14 @@ nn_input_error <- function(field, problem, path = NULL) {
   ))
 }
 
-#' The shortest of %.15g, %.16g, %.17g that reads back as exactly x.
+#' Each number as the shortest of %.15g, %.16g, %.17g that reads back exactly.
 #'
 #' Read back with jsonlite, the reader of fixtures. A result that would look like
 #' an integer gets ".0" (1.0, -0.0), so that JSON readers keep it a double and keep
 #' the sign of zero.
 #' @param x numeric vector of finite numbers.
 #' @return character vector.
-nn_format_number <- function(x) {
+nn_format_numbers <- function(x) {
   text <- sprintf("%.15g", x)
   for (digits in c(16, 17)) {
     parsed <- jsonlite::fromJSON(paste0("[", paste(text, collapse = ","), "]"))
@@ -162,7 +162,7 @@ nn_describe <- function(value) {
   if (is.numeric(value) && length(value) == 1) {
     if (is.nan(value)) return("NaN")
     if (is.infinite(value)) return(if (value > 0) "Infinity" else "-Infinity")
-    return(nn_format_number(value))
+    return(nn_format_numbers(value))
   }
   if (is.null(value)) return("null")
   if (is.logical(value) && length(value) == 1) return("a boolean")
@@ -669,10 +669,11 @@ nn_predict_class <- function(layers, X) {
   max.col(output, ties.method = "first")
 }
 
-# ---- Fixtures --------------------------------------------------------------------
-# One JSON file holds a network, its data and how to train it. The format is
-# nnscratch-fixture/1, described by fixtures/schema.json. Every double is written
-# so that it reads back exactly, here and in Python.
+# ---- Files -----------------------------------------------------------------------
+# Fixtures, which hold a network, its data and how to train it; trace CSVs. The
+# fixture format is nnscratch-fixture/1, described by fixtures/schema.json. Every
+# double is written so that it reads back exactly, here and in Python, and every
+# file is written under a temporary name and renamed into place.
 
 nn_fixture_format <- "nnscratch-fixture/1"
 nn_fixture_fields <- c("format", "name", "description", "X", "y", "layers", "lr", "epochs")
@@ -861,7 +862,7 @@ nn_save_fixture <- function(fixture, path) {
   nn_check_training(f$layers, f$X, f$y, f$lr, f$epochs, f[["batch_size"]],
                     isTRUE(f[["shuffle"]]), f[["seed"]])
   layers <- paste(vapply(f$layers, function(layer) {
-    bias <- if (is.null(layer$bias)) "null" else nn_json_row(nn_format_number(layer$bias))
+    bias <- if (is.null(layer$bias)) "null" else nn_json_row(nn_format_numbers(layer$bias))
     paste0(
       "    {\n",
       '      "weights": ', nn_json_matrix(layer$weights, "      "), ",\n",
@@ -877,7 +878,7 @@ nn_save_fixture <- function(fixture, path) {
     X = nn_json_matrix(f$X, "  "),
     y = nn_json_matrix(f$y, "  "),
     layers = paste0("[\n", layers, "\n  ]"),
-    lr = nn_format_number(f$lr),
+    lr = nn_format_numbers(f$lr),
     epochs = sprintf("%d", as.integer(f$epochs))
   )
   # The optional fields, only where they differ from their default.
@@ -912,10 +913,24 @@ nn_json_row <- function(values) {
 }
 
 nn_json_matrix <- function(matrix, indent) {
-  # Format every number in one call: nn_format_number reads them all back at once.
-  numbers <- matrix(nn_format_number(as.vector(matrix)), nrow = nrow(matrix))
+  # Format every number in one call: nn_format_numbers reads them all back at once.
+  numbers <- matrix(nn_format_numbers(as.vector(matrix)), nrow = nrow(matrix))
   rows <- paste0(indent, "  ", apply(numbers, 1, nn_json_row), collapse = ",\n")
   paste0("[\n", rows, "\n", indent, "]")
+}
+
+#' Write the long table of nn_trace_table as CSV, every value exact.
+#'
+#' The header is epoch,iteration,step,layer,quantity,row,col,value; values are
+#' written as in fixtures, so they read back to the bit. Python's write_trace_csv
+#' writes the same header and rows for the same run.
+#' @param trace a trace.
+#' @param path the file.
+nn_write_trace_csv <- function(trace, path) {
+  table <- nn_trace_table(trace)
+  table$value <- nn_format_numbers(table$value)
+  lines <- c(paste(names(table), collapse = ","), do.call(paste, c(table, sep = ",")))
+  nn_write_atomically(path, paste0(paste(lines, collapse = "\n"), "\n"))
 }
 
 #' Write text to a temporary file beside path, then rename it to path.

@@ -17,3 +17,22 @@ def bad_fixture_text(case):
         assert old in text, f"case {case['name']!r}: {old!r} is not in base.json"
         text = text.replace(old, new, 1)
     return text
+
+
+def r_train(r_session, fixture, trace=False):
+    """nn_train of a fixture in R, the result left in R (an R list)."""
+    from nnscratch.rbridge import layers_to_r
+
+    f = fixture
+    return r_session.call(
+        "nn_train",
+        layers_to_r(f.layers),
+        f.X,
+        f.y,
+        f.lr,
+        f.epochs,
+        trace=trace,
+        batch_size=f.batch_size,
+        shuffle=f.shuffle,
+        seed=f.seed,
+    )

@@ -12,10 +12,10 @@ import pytest
 import rpy2.robjects as ro
 
 import nnscratch
-from cases import FIXTURES, ROOT
+from cases import FIXTURES, ROOT, r_train
 from nnscratch.compare import compare_traces
 from nnscratch.lehmer import lehmer_shuffle, lehmer_uniform
-from nnscratch.rbridge import RSession, layers_to_r
+from nnscratch.rbridge import RSession
 from nnscratch.trace import trace_quantities, trace_table
 from test_fixtures import assert_same_fixture, hard_fixture
 
@@ -200,19 +200,7 @@ def test_both_languages_make_the_same_long_table(r_session):
     f = nnscratch.load_fixture(ROOT / "fixtures" / "minibatch.json")
     f.epochs = 3
     python = nnscratch.trace_table(nnscratch.train_fixture(f, trace=True).trace)
-    r_result = r_session.call(
-        "nn_train",
-        layers_to_r(f.layers),
-        f.X,
-        f.y,
-        f.lr,
-        f.epochs,
-        trace=True,
-        batch_size=f.batch_size,
-        shuffle=f.shuffle,
-        seed=f.seed,
-    )
-    r_table = r_session.call("nn_trace_table", r_result.rx2("trace"))
+    r_table = r_session.call("nn_trace_table", r_train(r_session, f, trace=True).rx2("trace"))
     assert list(r_table.names) == list(python.columns)
     for column in python.columns:
         r_column = np.asarray(r_table.rx2(column))

@@ -142,10 +142,17 @@ def test_hard_doubles_read_back_exactly(tmp_path):
     assert loaded.X[0, 2] == 5e-324
 
 
-def test_format_number_is_the_shortest_exact_text():
-    assert [
-        nnscratch.checks.format_number(x) for x in (0.1, 0.1 + 0.2, 1.0, -0.0, 1e16, 5e-324)
-    ] == ["0.1", "0.30000000000000004", "1.0", "-0.0", "1e+16", "4.94065645841247e-324"]
+def test_format_numbers_gives_the_shortest_exact_text():
+    text = nnscratch.checks.format_numbers([0.1, 0.1 + 0.2, 1.0, -0.0, 1e16, 5e-324, 1 / 3])
+    assert text.tolist() == [
+        "0.1",
+        "0.30000000000000004",
+        "1.0",
+        "-0.0",
+        "1e+16",
+        "4.94065645841247e-324",
+        "0.3333333333333333",
+    ]
 
 
 def test_an_invalid_fixture_is_not_saved(tmp_path):

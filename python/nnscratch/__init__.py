@@ -5,7 +5,14 @@ The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``.
 
 from .activations import ACTIVATIONS, SLOPES
 from .checks import InputError
-from .fixtures import Fixture, FixtureError, load_fixture, save_fixture, train_fixture
+from .fixtures import (
+    Fixture,
+    FixtureError,
+    load_fixture,
+    save_fixture,
+    train_fixture,
+    write_trace_csv,
+)
 from .network import (
     INITIALISERS,
     Layer,
@@ -38,4 +45,5 @@ __all__ = [
     "trace_table",
     "train",
     "train_fixture",
+    "write_trace_csv",
 ]

@@ -22,18 +22,27 @@ class InputError(ValueError):
         self.problem = problem
 
 
-def format_number(x):
-    """The shortest of ``%.15g``, ``%.16g``, ``%.17g`` that reads back as exactly ``x``.
+def format_numbers(values):
+    """Each number as the shortest of ``%.15g``, ``%.16g``, ``%.17g`` that reads back exactly.
 
-    A result that would look like an integer gets ``.0`` (``1.0``, ``-0.0``), so
-    that JSON readers keep it a double and keep the sign of zero.
+    A result that would look like an integer gets ``.0`` (``1.0``, ``-0.0``), so that
+    JSON readers keep it a double and keep the sign of zero.
+
+    Parameters
+    ----------
+    values : array-like of finite floats
+
+    Returns
+    -------
+    ndarray of str, of the same shape
     """
-    for digits in (15, 16, 17):
-        text = f"%.{digits}g" % x
-        if float(text) == x:
-            break
-    if text.lstrip("-").isdigit():
-        text += ".0"
+    values = np.asarray(values, dtype=float)
+    text = np.char.mod("%.15g", values).astype("U24")  # 24: sign, 17 digits, point, e-308
+    for digits in (16, 17):
+        inexact = text.astype(float) != values
+        text[inexact] = np.char.mod(f"%.{digits}g", values[inexact])
+    whole = np.char.isdigit(np.char.lstrip(text, "-"))
+    text[whole] = np.char.add(text[whole], ".0")
     return text
 
 
@@ -44,7 +53,7 @@ def describe(value):
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
-        return format_number(float(value))
+        return str(format_numbers(value))
     if value is None:
         return "null"
     for kind, name in (

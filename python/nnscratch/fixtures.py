@@ -1,7 +1,8 @@
-"""Fixtures: one JSON file holds a network, its data and how to train it.
+"""Files: fixtures, which hold a network, its data and how to train it; trace CSVs.
 
-The format is ``nnscratch-fixture/1``, described by ``fixtures/schema.json``.
-Every double is written so that it reads back exactly, here and in R.
+The fixture format is ``nnscratch-fixture/1``, described by ``fixtures/schema.json``.
+Every double is written so that it reads back exactly, here and in R, and every file
+is written under a temporary name and renamed into place.
 """
 
 import json
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import InputError, check_training, check_whole, describe, format_number
+from .checks import InputError, check_training, check_whole, describe, format_numbers
 from .network import Layer, train
+from .trace import TABLE_COLUMNS, trace_table
 
 FORMAT = "nnscratch-fixture/1"
 FIELDS = ["format", "name", "description", "X", "y", "layers", "lr", "epochs"]
@@ -276,7 +278,7 @@ def save_fixture(fixture, path):
         ("X", _json_matrix(f.X, "  ")),
         ("y", _json_matrix(f.y, "  ")),
         ("layers", f"[\n{layers}\n  ]"),
-        ("lr", format_number(float(f.lr))),
+        ("lr", str(format_numbers(f.lr))),
         ("epochs", str(int(f.epochs))),
     ]
     # The optional fields, only where they differ from their default.
@@ -307,12 +309,31 @@ def _json_string(text):
 
 
 def _json_row(values):
-    return "[" + ", ".join(format_number(value) for value in values) + "]"
+    return "[" + ", ".join(format_numbers(values)) + "]"
 
 
 def _json_matrix(matrix, indent):
     rows = ",\n".join(f"{indent}  {_json_row(row)}" for row in matrix)
     return f"[\n{rows}\n{indent}]"
+
+
+def write_trace_csv(trace, path):
+    """Write the long table of :func:`trace_table` as CSV, every value exact.
+
+    The header is ``epoch,iteration,step,layer,quantity,row,col,value``; values are
+    written as in fixtures, so they read back to the bit. R's ``nn_write_trace_csv``
+    writes the same header and rows for the same run.
+
+    Parameters
+    ----------
+    trace : Trace
+    path : str or os.PathLike
+    """
+    table = trace_table(trace)
+    columns = [table[name].astype(str).to_numpy() for name in TABLE_COLUMNS[:-1]]
+    columns.append(format_numbers(table["value"].to_numpy()))
+    lines = [",".join(TABLE_COLUMNS), *(",".join(row) for row in zip(*columns))]
+    write_atomically(path, "\n".join(lines) + "\n")
 
 
 def write_atomically(path, text):

@@ -35,7 +35,7 @@ test_that("hard doubles read back exactly", {
   expect_same_fixture(loaded, hard_fixture())
   expect_identical(1 / loaded$X[2, 3], -Inf)
   expect_identical(loaded$X[1, 3], 2^-1074)
-  expect_identical(nn_format_number(c(0.1, 0.1 + 0.2, 1, -0, 1e16, 2^-1074)),
+  expect_identical(nn_format_numbers(c(0.1, 0.1 + 0.2, 1, -0, 1e16, 2^-1074)),
                    c("0.1", "0.30000000000000004", "1.0", "-0.0", "1e+16", "4.94065645841247e-324"))
 })
 

@@ -41,3 +41,17 @@ test_that("the trace table has one row per number, 1-based, in reading order", {
   expect_identical(weights$col[1:4], c(1L, 2L, 3L, 1L))
   expect_identical(weights$value, as.vector(t(trace$layers[[1]]$weights[2, , ])))
 })
+
+test_that("the trace CSV is the long table, to the bit, and the same run twice the same bytes", {
+  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f$epochs <- 20L
+  trace <- nn_train_fixture(f, trace = TRUE)$trace
+  path <- tempfile(fileext = ".csv")
+  nn_write_trace_csv(trace, path)
+  read <- utils::read.csv(path, colClasses = c(rep("integer", 4), "character",
+                                               rep("integer", 2), "numeric"))
+  expect_identical(read, nn_trace_table(trace))
+  again <- tempfile(fileext = ".csv")
+  nn_write_trace_csv(nn_train_fixture(f, trace = TRUE)$trace, again)
+  expect_identical(readBin(again, "raw", file.size(again)), readBin(path, "raw", file.size(path)))
+})
