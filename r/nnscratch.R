@@ -944,3 +944,138 @@ nn_write_atomically <- function(path, text) {
     stop(sprintf("%s: cannot be written (renaming %s failed)", path, temporary), call. = FALSE)
   }
 }
+
+# ---- Explain ---------------------------------------------------------------------
+# The eleven steps of one iteration, as text a person reads: each step, its formula
+# in words, and the matrix it makes, rounded. Python's explain writes the same text.
+
+# How each activation's slope is written from its output A.
+nn_slope_formulas <- list(
+  sigmoid = "A (1 - A)", tanh = "1 - A^2", relu = "1 where A > 0, else 0", linear = "1"
+)
+
+#' The eleven steps of one iteration of training a fixture, as text.
+#'
+#' @param fixture a fixture, as nn_load_fixture returns it.
+#' @param epoch from 1. The fixture is trained up to that epoch, with a full trace.
+#' @param iteration from 1 to the number of batches per epoch (1 in full-batch training).
+#' @param digits decimals to round to.
+#' @return one string; cat() it.
+nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3) {
+  f <- fixture
+  n_samples <- nrow(f$X)
+  batch_size <- if (is.null(f[["batch_size"]])) n_samples else min(f[["batch_size"]], n_samples)
+  batches <- ceiling(n_samples / batch_size)
+  nn_check_whole(epoch, "epoch", 1)
+  nn_check_whole(iteration, "iteration", 1, batches)
+  nn_check_whole(digits, "digits", 0, 15)
+  f$epochs <- epoch
+  trace <- nn_train_fixture(f, trace = TRUE)$trace
+  k <- (epoch - 1) * batches + iteration
+  n_layers <- length(f$layers)
+  lines <- sprintf(
+    "Epoch %d, iteration %d of %d, of %s (%d samples, lr %g); numbers rounded to %d decimals.",
+    epoch, iteration, batches, f$name, n_samples, f$lr, digits
+  )
+  show <- function(name, matrix) {
+    c(sprintf("%s (%d x %d)", name, nrow(matrix), ncol(matrix)), nn_format_matrix(matrix, digits))
+  }
+  rows <- trace$samples[k, trace$samples[k, ] > 0]
+  lines <- c(lines, "", sprintf(
+    "Step 0. Take the batch: rows %s of X, and their targets y.", paste(rows, collapse = ", ")
+  ))
+  lines <- c(lines, show("A0 = X", f$X[rows, , drop = FALSE]), show("y", f$y[rows, , drop = FALSE]))
+  lines <- c(lines, "", paste(
+    "Step 1. The weights and biases",
+    if (k == 1) "drawn at the start." else "as the previous iteration left them."
+  ))
+  for (number in seq_len(n_layers)) {
+    layer <- f$layers[[number]]
+    if (k == 1) {
+      weights <- layer$weights
+      bias <- layer$bias
+    } else {
+      weights <- matrix(trace$layers[[number]]$weights[k - 1, , ], nrow = nrow(layer$weights))
+      bias <- if (is.null(layer$bias)) NULL else trace$layers[[number]]$bias[k - 1, 1, ]
+    }
+    lines <- c(lines, show(paste0("W", number), weights))
+    if (!is.null(bias)) {
+      lines <- c(lines, show(paste0("b", number), matrix(bias, nrow = 1)))
+    }
+  }
+  steps <- nn_trace_quantities(trace)
+  for (i in seq_len(nrow(steps))) {
+    number <- steps$layer[i]
+    quantity <- steps$quantity[i]
+    if (quantity == "samples") next
+    block <- nn_trace_block(trace, number, quantity)
+    used <- matrix(block[k, , ], nrow = dim(block)[2])
+    if (quantity %in% nn_per_sample) {
+      used <- used[seq_along(rows), , drop = FALSE]
+    }
+    if (quantity == "loss") {
+      lines <- c(lines, paste("The loss, the mean of E^2 / 2:", nn_format_rounded(used, digits)))
+      next
+    }
+    sentence <- nn_explain_sentence(quantity, number, n_layers, f$layers[[number]], f$lr)
+    lines <- c(lines, "", sprintf("Step %d. %s", steps$step[i], sentence))
+    lines <- c(lines, show(nn_explain_symbol(quantity, number), used))
+  }
+  paste0(paste(lines, collapse = "\n"), "\n")
+}
+
+# The step's formula, in words.
+nn_explain_sentence <- function(quantity, l, n_layers, layer, lr) {
+  which <- if (l == n_layers) "The output layer" else sprintf("Hidden layer %d", l)
+  bias <- if (is.null(layer$bias)) "" else sprintf(" + b%d", l)
+  switch(quantity,
+    layer_input = sprintf("%s's input: Z%d = A%d W%d%s.", which, l, l - 1, l, bias),
+    activation = sprintf(
+      "%s's activation: A%d = %s(Z%d)%s", which, l, layer$activation, l,
+      if (l == n_layers) ", the output." else "."
+    ),
+    error = sprintf("The error at the output: E = y - A%d.", l),
+    slope = sprintf(
+      "%s's slope, from its output: S%d = %s.", which, l,
+      gsub("A", paste0("A", l), nn_slope_formulas[[layer$activation]], fixed = TRUE)
+    ),
+    delta = sprintf(
+      "%s's delta: D%d = %s", which, l,
+      if (l == n_layers) sprintf("E * S%d.", l) else sprintf("H%d * S%d.", l, l)
+    ),
+    error_at_layer = sprintf(
+      "The error at hidden layer %d: H%d = D%d W%d^T, with the weights from before this update.",
+      l, l, l + 1, l + 1
+    ),
+    weights = sprintf(
+      "%s's weights move by lr times the gradient summed over the batch: W%d = W%d + %g A%d^T D%d.",
+      which, l, l, lr, l - 1, l
+    ),
+    bias = sprintf(
+      "%s's bias moves by lr times its delta summed over the batch: b%d = b%d + %g colsum(D%d).",
+      which, l, l, lr, l
+    )
+  )
+}
+
+nn_explain_symbol <- function(quantity, l) {
+  switch(quantity,
+    layer_input = paste0("Z", l), activation = paste0("A", l), error = "E",
+    slope = paste0("S", l), delta = paste0("D", l), error_at_layer = paste0("H", l),
+    weights = paste0("W", l), bias = paste0("b", l)
+  )
+}
+
+nn_format_rounded <- function(x, digits) {
+  text <- sprintf(paste0("%.", digits, "f"), x)
+  zero <- as.numeric(text) == 0
+  text[zero] <- sub("^-", "", text[zero]) # -0.000 reads as 0.000
+  text
+}
+
+# Rows of numbers right-aligned in columns of one width, indented by two spaces.
+nn_format_matrix <- function(matrix, digits) {
+  cells <- matrix(nn_format_rounded(matrix, digits), nrow = nrow(matrix))
+  width <- max(nchar(cells))
+  apply(cells, 1, function(row) paste0("  ", paste(formatC(row, width = width), collapse = "  ")))
+}

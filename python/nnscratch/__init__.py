@@ -5,6 +5,7 @@ The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``.
 
 from .activations import ACTIVATIONS, SLOPES
 from .checks import InputError
+from .explain import explain
 from .fixtures import (
     Fixture,
     FixtureError,
@@ -35,6 +36,7 @@ __all__ = [
     "Layer",
     "Trace",
     "TrainResult",
+    "explain",
     "forward",
     "init_layers",
     "load_fixture",
