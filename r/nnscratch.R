@@ -561,10 +561,12 @@ nn_forward <- function(layers, X) {
 #' @param shuffle shuffle the samples before each epoch (with the Lehmer generator,
 #'   as Python does); otherwise batches follow the order of the data.
 #' @param seed the generator's first state; needed to shuffle.
+#' @param progress NULL, or a function called after every epoch as
+#'   progress(epoch, loss), the epoch from 1.
 #' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
 #'   batches, each before its update>, trace = <a trace, or NULL>).
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
-                     shuffle = FALSE, seed = NULL) {
+                     shuffle = FALSE, seed = NULL, progress = NULL) {
   nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
   n_samples <- nrow(X)
   n_layers <- length(layers)
@@ -640,6 +642,9 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
     }
     # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
     loss[epoch] <- squared_error / length(y) / 2
+    if (!is.null(progress)) {
+      progress(epoch, loss[epoch])
+    }
   }
   list(layers = layers, loss = loss, trace = recorded)
 }
@@ -843,11 +848,12 @@ nn_read_numbers <- function(value, field, row = NULL) {
 #' nn_train the fixture's network on its data, with all its settings.
 #' @param fixture a fixture, as nn_load_fixture returns it.
 #' @param trace record every quantity of every step of every iteration.
+#' @param progress as in nn_train.
 #' @return as nn_train.
-nn_train_fixture <- function(fixture, trace = FALSE) {
+nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL) {
   f <- fixture
   nn_train(f$layers, f$X, f$y, f$lr, f$epochs, trace = trace, batch_size = f[["batch_size"]],
-           shuffle = isTRUE(f[["shuffle"]]), seed = f[["seed"]])
+           shuffle = isTRUE(f[["shuffle"]]), seed = f[["seed"]], progress = progress)
 }
 
 #' Write a fixture so that every double reads back exactly, in R and in Python.
@@ -933,16 +939,75 @@ nn_write_trace_csv <- function(trace, path) {
   nn_write_atomically(path, paste0(paste(lines, collapse = "\n"), "\n"))
 }
 
-#' Write text to a temporary file beside path, then rename it to path.
+#' Write content beside path under a temporary name, then rename it to path.
+#'
+#' A write that fails half-way leaves the file at path as it was.
 #' @param path the file.
-#' @param text one string.
-nn_write_atomically <- function(path, text) {
+#' @param content one string (written as UTF-8), or a raw vector.
+nn_write_atomically <- function(path, content) {
   temporary <- tempfile(paste0(".", basename(path), "."), tmpdir = dirname(path), fileext = ".tmp")
   on.exit(unlink(temporary))
-  writeBin(charToRaw(enc2utf8(text)), temporary)
+  writeBin(if (is.raw(content)) content else charToRaw(enc2utf8(content)), temporary)
   if (!file.rename(temporary, path)) {
     stop(sprintf("%s: cannot be written (renaming %s failed)", path, temporary), call. = FALSE)
   }
+}
+
+# ---- Plots -----------------------------------------------------------------------
+# Pictures of training: the loss curve, and for two features the decision boundary,
+# with base graphics only. Python's plots module draws the same pictures.
+
+# One colour per class, as in Python's CLASS_COLOURS.
+nn_class_colours <- c("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
+
+#' Write a PNG: the loss of every epoch, and beside it, for data of two features,
+#' the decision boundary of the trained network with the samples.
+#' @param result what nn_train returned.
+#' @param fixture the fixture whose data the network was trained on.
+#' @param path the file.
+nn_plot_training <- function(result, fixture, path) {
+  two_features <- ncol(fixture$X) == 2
+  temporary <- tempfile(fileext = ".png")
+  on.exit(unlink(temporary))
+  grDevices::png(temporary, width = if (two_features) 1100 else 600, height = 450,
+                 type = "cairo")
+  graphics::par(mfrow = c(1, if (two_features) 2 else 1))
+  nn_draw_loss(result$loss, fixture$name)
+  if (two_features) {
+    nn_draw_boundary(result$layers, fixture$X, fixture$y)
+  }
+  grDevices::dev.off()
+  nn_write_atomically(path, readBin(temporary, "raw", file.size(temporary)))
+}
+
+nn_draw_loss <- function(loss, name) {
+  graphics::plot(seq_along(loss), loss, type = "l", xlab = "epoch",
+                 ylab = "loss, mean of (y - output)^2 / 2", main = paste0(name, ": loss"))
+}
+
+nn_draw_boundary <- function(layers, X, y) {
+  margin <- 0.1 * (apply(X, 2, max) - apply(X, 2, min))
+  grid_x <- seq(min(X[, 1]) - margin[1], max(X[, 1]) + margin[1], length.out = 200)
+  grid_y <- seq(min(X[, 2]) - margin[2], max(X[, 2]) + margin[2], length.out = 200)
+  grid <- as.matrix(expand.grid(grid_x, grid_y))
+  classes <- if (ncol(y) > 1) max.col(y) - 1 else as.integer(y[, 1] >= 0.5)
+  colours <- nn_class_colours[(seq_len(max(max(classes) + 1, 2)) - 1) %% 5 + 1]
+  if (ncol(y) == 1) {
+    surface <- matrix(nn_predict(layers, grid)[, 1], length(grid_x))
+    shades <- grDevices::colorRampPalette(c("#9ab7d6", "#f7f7f7", "#e5a3a3"))(10)
+    graphics::image(grid_x, grid_y, surface, breaks = seq(0, 1, by = 0.1), col = shades,
+                    useRaster = TRUE, xlab = "feature 1", ylab = "feature 2",
+                    main = "decision boundary")
+    graphics::contour(grid_x, grid_y, surface, levels = 0.5, drawlabels = FALSE, add = TRUE,
+                      lwd = 2)
+  } else {
+    regions <- matrix(nn_predict_class(layers, grid) - 1, length(grid_x))
+    faded <- grDevices::adjustcolor(colours, alpha.f = 0.25)
+    graphics::image(grid_x, grid_y, regions, breaks = seq(-0.5, length(colours) - 0.5),
+                    col = faded, useRaster = TRUE, xlab = "feature 1", ylab = "feature 2",
+                    main = "decision boundary")
+  }
+  graphics::points(X[, 1], X[, 2], pch = 21, cex = 0.7, bg = colours[classes + 1], col = "white")
 }
 
 # ---- Explain ---------------------------------------------------------------------

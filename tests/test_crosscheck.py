@@ -13,10 +13,10 @@ import rpy2.robjects as ro
 
 import nnscratch
 from cases import FIXTURES, ROOT, r_train
-from nnscratch.compare import compare_traces
+from nnscratch.compare import compare_traces, crosscheck, windows
 from nnscratch.lehmer import lehmer_shuffle, lehmer_uniform
 from nnscratch.rbridge import RSession
-from nnscratch.trace import trace_quantities, trace_table
+from nnscratch.trace import trace_quantities
 from test_fixtures import assert_same_fixture, hard_fixture
 
 
@@ -25,51 +25,34 @@ def test_both_languages_read_the_same_fixture(r_session, path):
     assert_same_fixture(r_session.load_fixture(path), nnscratch.load_fixture(path))
 
 
-# Numbers a traced run may record per language. A full trace of two moons (1000 samples,
-# 10 hidden units, 2000 epochs) would hold about 10^8: larger runs are traced in windows.
-TRACE_BUDGET = 2_000_000
-
-
-def windows(fixture):
-    """The (first epoch, epochs) that the harness traces in both languages.
-
-    A run whose full trace fits the budget is traced whole. A longer one is traced in
-    three windows, at its start, middle and end, both languages starting each window
-    from the weights Python reached there. A free run cannot be compared whole at
-    1e-12: where training leaves a plateau, it amplifies the last-bit differences of
-    the two languages' BLAS and exp exponentially (README, "How the harness decides").
-    """
-    one_epoch = nnscratch.train_fixture(dataclasses.replace(fixture, epochs=1), trace=True)
-    per_epoch = len(trace_table(one_epoch.trace))
-    if per_epoch * fixture.epochs <= TRACE_BUDGET:
-        return [(0, fixture.epochs)]
-    assert not fixture.shuffle, "a window would restart the generator"
-    width = max(1, TRACE_BUDGET // (3 * per_epoch))
-    return [(0, width), ((fixture.epochs - width) // 2, width), (fixture.epochs - width, width)]
-
-
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_python_and_r_agree_at_every_step(r_session, path):
     fixture = nnscratch.load_fixture(path)
-    for start, width in windows(fixture):
-        layers = nnscratch.train(fixture.layers, fixture.X, fixture.y, fixture.lr, start).layers
-        window = dataclasses.replace(fixture, layers=layers, epochs=width)
-        python = nnscratch.train_fixture(window, trace=True)
-        r = r_session.train_fixture(window, trace=True)
-        comparison = compare_traces(python.trace, r.trace)
+    compared = crosscheck(fixture, r_session)
+    for start, width, comparison in compared:
         print(f"epochs {start + 1} to {start + width} of {fixture.epochs}:")
         print(comparison.report())
         assert comparison.ok, comparison.report()
-        assert len(comparison.maxima) == len(trace_quantities(python.trace))
-        np.testing.assert_allclose(
-            r_session.predict(r.layers, fixture.X),
-            nnscratch.predict(python.layers, fixture.X),
-            rtol=1e-12,
-            atol=1e-12,
-        )
+    python_window = dataclasses.replace(fixture, epochs=compared[0][1])
+    python = nnscratch.train_fixture(python_window, trace=True)
+    assert len(compared[0][2].maxima) == len(trace_quantities(python.trace))
     # Without a trace, each language trains exactly as with one.
-    np.testing.assert_array_equal(nnscratch.train_fixture(window).loss, python.loss)
-    np.testing.assert_array_equal(r_session.train_fixture(window).loss, r.loss)
+    np.testing.assert_array_equal(nnscratch.train_fixture(python_window).loss, python.loss)
+    r = r_session.train_fixture(python_window)
+    np.testing.assert_allclose(r.loss, python.loss, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        r_session.predict(r.layers, fixture.X),
+        nnscratch.predict(nnscratch.train_fixture(python_window).layers, fixture.X),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_long_runs_are_traced_in_three_windows():
+    moons = nnscratch.load_fixture(ROOT / "fixtures" / "moons.json")
+    assert windows(moons) == [(0, 11), (994, 11), (1989, 11)]
+    article = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
+    assert windows(article) == [(0, 5000)]
 
 
 # (function, left side of the assignment, when) -> (step, layer, quantity) the report must name.
@@ -83,13 +66,6 @@ PLANTS = [
     ("nn_train", "layers[[l]]$weights", "l == 2", (10, 2, "weights")),
     ("nn_train", "layers[[l]]$bias", "l == 1", (11, 1, "bias")),
 ]
-
-
-@pytest.fixture(scope="module")
-def plant(r_session):
-    environment = ro.r["new.env"]()
-    ro.r["source"](str(ROOT / "tests" / "plant.R"), local=environment)
-    return environment["nn_plant"]
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,15 @@ Used by the cross-language harness (Python against R), but it compares any two
 traces: nothing here knows which language made them.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .trace import trace_block, trace_quantities, trace_rows_used
+from .fixtures import train_fixture
+from .network import train
+from .trace import trace_block, trace_quantities, trace_rows_used, trace_table
 
 # numpy and R use different BLAS and exp implementations, so the last bits of a
 # long run differ (about 1e-15 on the article's example after 5000 epochs). A
@@ -151,3 +154,51 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
     return Comparison(
         pd.DataFrame(rows), divergence, tuple(names), epochs, len(first.loss), atol, rtol
     )
+
+
+# Numbers a traced run may record per language. A full trace of two moons (1000 samples,
+# 10 hidden units, 2000 epochs) would hold about 10^8: larger runs are traced in windows.
+TRACE_BUDGET = 2_000_000
+
+
+def windows(fixture, budget=TRACE_BUDGET):
+    """The (first epoch, epochs) to trace of a fixture's run, in both languages.
+
+    A run whose full trace fits the budget is traced whole. A longer one is traced in
+    three windows, at its start, middle and end, both languages starting each window
+    from the weights Python reached there. A free run cannot always be compared whole
+    at 1e-12: where training is chaotic it amplifies the last-bit differences of the
+    two languages' BLAS and exp exponentially.
+    """
+    one_epoch = train_fixture(dataclasses.replace(fixture, epochs=1), trace=True)
+    per_epoch = len(trace_table(one_epoch.trace))
+    if per_epoch * fixture.epochs <= budget:
+        return [(0, fixture.epochs)]
+    if fixture.shuffle:
+        raise ValueError(f"{fixture.name}: a shuffled run is too long to trace whole")
+    width = max(1, budget // (3 * per_epoch))
+    return [(0, width), ((fixture.epochs - width) // 2, width), (fixture.epochs - width, width)]
+
+
+def crosscheck(fixture, r_session, budget=TRACE_BUDGET):
+    """Train a fixture in Python and in R and compare their traces.
+
+    Parameters
+    ----------
+    fixture : Fixture
+    r_session : nnscratch.rbridge.RSession
+    budget : int
+        Numbers a traced run may record per language (see :func:`windows`).
+
+    Returns
+    -------
+    list of (first epoch, epochs, Comparison)
+    """
+    compared = []
+    for start, width in windows(fixture, budget):
+        layers = train(fixture.layers, fixture.X, fixture.y, fixture.lr, start).layers
+        window = dataclasses.replace(fixture, layers=layers, epochs=width)
+        python = train_fixture(window, trace=True)
+        r = r_session.train_fixture(window, trace=True)
+        compared.append((start, width, compare_traces(python.trace, r.trace)))
+    return compared

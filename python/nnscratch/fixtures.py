@@ -223,13 +223,15 @@ def _is_finite(number):
         return False
 
 
-def train_fixture(fixture, trace=False):
+def train_fixture(fixture, trace=False, progress=None):
     """:func:`train` the fixture's network on its data, with all its settings.
 
     Parameters
     ----------
     fixture : Fixture
     trace : bool
+    progress : callable or None
+        As in :func:`train`.
 
     Returns
     -------
@@ -246,6 +248,7 @@ def train_fixture(fixture, trace=False):
         batch_size=f.batch_size,
         shuffle=f.shuffle,
         seed=f.seed,
+        progress=progress,
     )
 
 
@@ -336,14 +339,18 @@ def write_trace_csv(trace, path):
     write_atomically(path, "\n".join(lines) + "\n")
 
 
-def write_atomically(path, text):
-    """Write ``text`` to a temporary file beside ``path``, then rename it to ``path``."""
+def write_atomically(path, content):
+    """Write ``content`` (str or bytes) beside ``path`` under a temporary name, then rename.
+
+    A write that fails half-way leaves the file at ``path`` as it was.
+    """
     path = os.fspath(path)
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    text = isinstance(content, str)
     try:
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(text)
+        with open(temporary, "w" if text else "wb", encoding="utf-8" if text else None) as file:
+            file.write(content)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -138,7 +138,18 @@ def forward(layers, X):
     return layer_input, activation
 
 
-def train(layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False, seed=None):
+def train(
+    layers,
+    X,
+    y,
+    lr,
+    epochs,
+    trace=False,
+    batch_size=None,
+    shuffle=False,
+    seed=None,
+    progress=None,
+):
     """Train by gradient descent, the article's eleven steps per update.
 
     Parameters
@@ -162,6 +173,8 @@ def train(layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False,
         does); otherwise batches follow the order of the data.
     seed : int or None
         The generator's first state; needed to shuffle.
+    progress : callable or None
+        Called after every epoch as ``progress(epoch, loss)``, the epoch from 1.
 
     Returns
     -------
@@ -235,6 +248,8 @@ def train(layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False,
                         values[k, : len(now[quantity][l])] = now[quantity][l]
         # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
         loss[epoch] = squared_error / y.size / 2
+        if progress is not None:
+            progress(epoch + 1, loss[epoch])
     return TrainResult(layers, loss, recorded)
 
 

@@ -1,0 +1,170 @@
+"""The command line: python -m nnscratch (or nnscratch) train | crosscheck | explain.
+
+R has the same commands with the same arguments: Rscript r/cli.R ...
+Errors print one line and exit with status 2; a crosscheck that finds the two
+languages apart exits with status 1.
+"""
+
+import argparse
+import dataclasses
+import sys
+import time
+
+import numpy as np
+
+from .checks import InputError, check_training
+from .explain import explain
+from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
+from .network import predict_class
+
+# A run whose epochs take longer than this, on a terminal, gets a progress bar.
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+class UsageError(Exception):
+    """Arguments the command line does not take."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other error here."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def parser():
+    main = OneLineParser(prog="nnscratch", description=__doc__.splitlines()[0])
+    commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    train = commands.add_parser("train", help="train a fixture, printing the loss")
+    train.add_argument("fixture")
+    train.add_argument("--epochs", type=int, help="instead of the fixture's")
+    train.add_argument("--lr", type=float, help="instead of the fixture's")
+    train.add_argument("--batch-size", type=int, help="instead of the fixture's")
+    train.add_argument("--seed", type=int, help="shuffle every epoch, from this seed")
+    train.add_argument("--every", type=int, help="print the loss every N epochs")
+    train.add_argument("--trace", metavar="FILE.csv", help="write the trace")
+    train.add_argument("--plot", metavar="FILE.png", help="draw the loss (and the boundary)")
+    train.add_argument("--save", metavar="MODEL.json", help="save the trained network")
+
+    crosscheck = commands.add_parser("crosscheck", help="train in Python and in R, compare")
+    crosscheck.add_argument("fixture", nargs="+")
+
+    explain_command = commands.add_parser("explain", help="the eleven steps of one iteration")
+    explain_command.add_argument("fixture")
+    explain_command.add_argument("--epoch", type=int, default=1)
+    explain_command.add_argument("--iteration", type=int, default=1)
+    explain_command.add_argument("--digits", type=int, default=3)
+    return main
+
+
+def main(argv=None):
+    """Run one command; return the exit status (0, or 1 when a crosscheck disagrees, or 2)."""
+    try:
+        arguments = parser().parse_args(argv)
+        return COMMANDS[arguments.command](arguments)
+    except (UsageError, InputError, OSError, ImportError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def train_command(arguments):
+    fixture = load_fixture(arguments.fixture)
+    changes = {
+        "epochs": arguments.epochs,
+        "lr": arguments.lr,
+        "batch_size": arguments.batch_size,
+        "seed": arguments.seed,
+    }
+    fixture = dataclasses.replace(
+        fixture, **{key: value for key, value in changes.items() if value is not None}
+    )
+    if arguments.seed is not None:
+        fixture.shuffle = True
+    f = fixture
+    check_training(f.layers, f.X, f.y, f.lr, f.epochs, f.batch_size, f.shuffle, f.seed)
+    every = arguments.every or max(1, fixture.epochs // 10)
+    batches = "" if fixture.batch_size is None else f", batches of {fixture.batch_size}"
+    shuffled = f", shuffled (seed {fixture.seed})" if fixture.shuffle else ""
+    print(
+        f"{fixture.name}: {fixture.X.shape[0]} samples, {fixture.epochs} epochs, "
+        f"lr {fixture.lr:g}{batches}{shuffled}"
+    )
+    report = Progress(fixture.epochs, every)
+    result = train_fixture(fixture, trace=arguments.trace is not None, progress=report)
+    report.finish()
+    print(f"final loss {result.loss[-1]:.6f}" if fixture.epochs else "no epochs")
+    if np.isin(fixture.y, (0, 1)).all():  # classes, not a regression
+        expected = fixture.y.argmax(axis=1) if fixture.y.shape[1] > 1 else fixture.y[:, 0]
+        accuracy = np.mean(predict_class(result.layers, fixture.X) == expected)
+        print(f"accuracy {accuracy:.4f}")
+    if arguments.trace:
+        write_trace_csv(result.trace, arguments.trace)
+        print(f"wrote {arguments.trace}")
+    if arguments.plot:
+        from .plots import plot_training
+
+        plot_training(result, fixture, arguments.plot)
+        print(f"wrote {arguments.plot}")
+    if arguments.save:
+        save_fixture(dataclasses.replace(fixture, layers=result.layers), arguments.save)
+        print(f"wrote {arguments.save}")
+    return 0
+
+
+class Progress:
+    """Prints the loss every ``every`` epochs; on a terminal, a long run also gets a bar."""
+
+    def __init__(self, epochs, every, stream=None):
+        self.epochs, self.every = epochs, every
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.shown = time.monotonic()
+        self.bar = False
+
+    def __call__(self, epoch, loss):
+        if epoch % self.every == 0 or epoch == 1:
+            self.clear()
+            print(f"epoch {epoch:6d}  loss {loss:.6f}", flush=True)
+        now = time.monotonic()
+        long_run = (now - self.start) / epoch * self.epochs > PROGRESS_AFTER_SECONDS
+        if long_run and self.stream.isatty() and now - self.shown > 0.1:
+            filled = round(30 * epoch / self.epochs)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {epoch}/{self.epochs}")
+            self.stream.flush()
+            self.shown, self.bar = now, True
+
+    def clear(self):
+        if self.bar:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.bar = False
+
+    def finish(self):
+        self.clear()
+
+
+def crosscheck_command(arguments):
+    from .compare import crosscheck
+    from .rbridge import RSession
+
+    fixtures = [load_fixture(path) for path in arguments.fixture]
+    r_session = RSession()
+    agree = True
+    for path, fixture in zip(arguments.fixture, fixtures):
+        for start, width, comparison in crosscheck(fixture, r_session):
+            print(f"{path}: epochs {start + 1} to {start + width} of {fixture.epochs}")
+            print(comparison.report())
+            print()
+            agree = agree and comparison.ok
+    return 0 if agree else 1
+
+
+def explain_command(arguments):
+    fixture = load_fixture(arguments.fixture)
+    print(explain(fixture, arguments.epoch, arguments.iteration, arguments.digits), end="")
+    return 0
+
+
+COMMANDS = {"train": train_command, "crosscheck": crosscheck_command, "explain": explain_command}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The command line, in Python (python -m nnscratch) and in R (Rscript r/cli.R)."""
+
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+import nnscratch
+from cases import ROOT
+from nnscratch import __main__ as cli
+from nnscratch.rbridge import RSession
+
+ARTICLE = str(ROOT / "fixtures" / "article.json")
+CASES = str(ROOT / "tests" / "bad_fixtures" / "cases.json")  # JSON, but not a fixture
+
+
+def png_size(path):
+    """(width, height) of a PNG file, after checking its signature."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def run(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_train_prints_the_loss_like_the_article_and_writes_its_files(capsys, tmp_path):
+    files = {"trace": tmp_path / "t.csv", "plot": tmp_path / "p.png", "save": tmp_path / "m.json"}
+    status, out, err = run(
+        capsys,
+        "train",
+        ARTICLE,
+        "--every",
+        "1000",
+        *(part for name, path in files.items() for part in (f"--{name}", path)),
+    )
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "article: 3 samples, 5000 epochs, lr 0.1"
+    assert lines[1:8] == [
+        "epoch      1  loss 0.131269",
+        "epoch   1000  loss 0.009547",
+        "epoch   2000  loss 0.002452",
+        "epoch   3000  loss 0.001195",
+        "epoch   4000  loss 0.000741",
+        "epoch   5000  loss 0.000521",
+        "final loss 0.000521",
+    ]
+    assert lines[8] == "accuracy 1.0000"
+    assert (
+        len(
+            nnscratch.trace_table(
+                nnscratch.train_fixture(nnscratch.load_fixture(ARTICLE), trace=True).trace
+            )
+        )
+        == len(files["trace"].read_text().splitlines()) - 1
+    )
+    assert png_size(files["plot"]) == (600, 450)
+    saved = nnscratch.load_fixture(files["save"])
+    trained = nnscratch.train_fixture(nnscratch.load_fixture(ARTICLE)).layers
+    assert saved.layers[0].weights.tobytes() == trained[0].weights.tobytes()
+
+
+def test_train_overrides_the_fixture_settings(capsys):
+    status, out, _ = run(
+        capsys,
+        "train",
+        ROOT / "fixtures" / "sgd.json",
+        "--epochs",
+        "7",
+        "--lr",
+        "0.3",
+        "--batch-size",
+        "3",
+        "--seed",
+        "11",
+        "--every",
+        "7",
+    )
+    assert status == 0
+    assert (
+        out.splitlines()[0] == "sgd: 10 samples, 7 epochs, lr 0.3, batches of 3, shuffled (seed 11)"
+    )
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "sgd.json")
+    loss = nnscratch.train(f.layers, f.X, f.y, 0.3, 7, batch_size=3, shuffle=True, seed=11).loss
+    assert f"epoch      7  loss {loss[-1]:.6f}" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "missing.json"], "error: missing.json: cannot be read ("),
+        (
+            ["train", ARTICLE, "--epochs", "-3"],
+            "error: epochs: must be a whole number, 0 or more; got -3.0",
+        ),
+        (["train", ARTICLE, "--epochs", "x"], "error: argument --epochs: invalid int value: 'x'"),
+        (["trian"], "error: argument command: invalid choice: 'trian'"),
+        (
+            ["explain", ARTICLE, "--epoch", "0"],
+            "error: epoch: must be a whole number, 1 or more; got 0.0",
+        ),
+        (["train", CASES], f"error: {CASES}: cases: is not a field"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+    assert "Traceback" not in out + err
+
+
+def test_explain_prints_the_walkthrough(capsys):
+    status, out, _ = run(capsys, "explain", ARTICLE, "--epoch", "2", "--digits", "4")
+    assert status == 0
+    assert out == nnscratch.explain(nnscratch.load_fixture(ARTICLE), epoch=2, digits=4)
+
+
+def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monkeypatch, plant):
+    status, out, _ = run(capsys, "crosscheck", ARTICLE, ROOT / "fixtures" / "sgd.json")
+    assert status == 0
+    assert out.count("agree: every number") == 2
+
+    class Planted(RSession):
+        def __init__(self):
+            super().__init__()
+            self.replace_function(
+                "nn_train", plant(self.function("nn_train"), "error", "TRUE", 1e-9)
+            )
+
+    monkeypatch.setattr("nnscratch.rbridge.RSession", Planted)
+    status, out, _ = run(capsys, "crosscheck", ARTICLE)
+    assert status == 1
+    assert "first divergence: epoch 1, iteration 1, step 5, layer 2, quantity error," in out
+
+
+def test_a_long_run_on_a_terminal_gets_a_progress_bar(monkeypatch, capsys):
+    class Terminal:
+        written = ""
+
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            self.written += text
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    terminal = Terminal()
+    progress = cli.Progress(epochs=1000, every=500, stream=terminal)
+    progress.shown -= 1  # as if the last bar were drawn a second ago
+    progress(1, 0.5)
+    assert "[" in terminal.written and "1/1000" in terminal.written
+    progress(500, 0.25)  # a loss line first clears the bar
+    assert capsys.readouterr().out.splitlines()[-1] == "epoch    500  loss 0.250000"
+    progress.finish()
+    assert terminal.written.endswith("\r")
+    # Not on a terminal, or a short run: no bar.
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 1e9)
+    quiet = Terminal()
+    cli.Progress(epochs=1000, every=500, stream=quiet)(1, 0.5)
+    assert quiet.written == ""
+
+
+def r_cli(*argv):
+    return subprocess.run(
+        ["Rscript", str(ROOT / "r" / "cli.R"), *map(str, argv)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_r_prints_what_python_prints(capsys, tmp_path):
+    for argv in (
+        ["train", ARTICLE, "--every", "500"],
+        ["train", ROOT / "fixtures" / "minibatch.json", "--seed", "3", "--epochs", "40"],
+        ["explain", ROOT / "fixtures" / "two_hidden.json", "--epoch", "3"],
+    ):
+        status, out, _ = run(capsys, *argv)
+        r = r_cli(*argv)
+        assert (r.returncode, r.stdout, r.stderr) == (status, out, "")
+
+
+def test_r_writes_the_same_files(tmp_path):
+    argv = [
+        "--trace",
+        tmp_path / "r.csv",
+        "--plot",
+        tmp_path / "r.png",
+        "--save",
+        tmp_path / "r.json",
+    ]
+    assert r_cli("train", ROOT / "fixtures" / "xor.json", *argv).returncode == 0
+    assert png_size(tmp_path / "r.png") == (1100, 450)
+    saved = nnscratch.load_fixture(tmp_path / "r.json")
+    trained = nnscratch.train_fixture(nnscratch.load_fixture(ROOT / "fixtures" / "xor.json"))
+    np.testing.assert_allclose(saved.layers[0].weights, trained.layers[0].weights, rtol=1e-12)
+    header = (tmp_path / "r.csv").read_text().splitlines()[0]
+    assert header == "epoch,iteration,step,layer,quantity,row,col,value"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "missing.json"], "error: missing.json: cannot be read ("),
+        (
+            ["train", ARTICLE, "--epochs", "-3"],
+            "error: epochs: must be a whole number, 0 or more; got -3.0",
+        ),
+        (["train", ARTICLE, "--epochs", "x"], "error: argument --epochs: invalid int value: 'x'"),
+        (["trian"], "error: the command must be one of train, crosscheck, explain"),
+        (["train", ARTICLE, "--colour", "red"], "error: unrecognized argument: --colour"),
+    ],
+)
+def test_r_errors_are_one_line_and_exit_2(argv, message):
+    r = r_cli(*argv)
+    assert r.returncode == 2
+    assert r.stderr.startswith(message)
+    assert r.stderr.count("\n") == 1
+    assert r.stdout == ""
+
+
+def test_r_crosscheck_runs_the_harness():
+    r = r_cli("crosscheck", ROOT / "fixtures" / "xor.json")
+    assert r.returncode == 0
+    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in r.stdout
