@@ -1011,49 +1011,45 @@ nn_draw_boundary <- function(layers, X, y) {
 }
 
 # ---- Explain ---------------------------------------------------------------------
-# The eleven steps of one iteration, as text a person reads: each step, its formula
-# in words, and the matrix it makes, rounded. Python's explain writes the same text.
+# The eleven steps of one iteration as a person reads them: each step, its formula
+# in words, and the matrices it makes, as text. Python's explain writes the same text
+# (and can write a spreadsheet like the article's).
 
 # How each activation's slope is written from its output A.
 nn_slope_formulas <- list(
   sigmoid = "A (1 - A)", tanh = "1 - A^2", relu = "1 where A > 0, else 0", linear = "1"
 )
 
-#' The eleven steps of one iteration of training a fixture, as text.
+#' The steps of one iteration of training a fixture, each with the matrices it makes.
 #'
 #' @param fixture a fixture, as nn_load_fixture returns it.
 #' @param epoch from 1. The fixture is trained up to that epoch, with a full trace.
 #' @param iteration from 1 to the number of batches per epoch (1 in full-batch training).
-#' @param digits decimals to round to.
-#' @return one string; cat() it.
-nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3) {
+#' @return list(title, steps): per step of the run, in its order,
+#'   list(step = <its number>, sentence = <its formula in words>,
+#'   matrices = <named list of its matrices>).
+nn_explain_steps <- function(fixture, epoch = 1, iteration = 1) {
   f <- fixture
   n_samples <- nrow(f$X)
   batch_size <- if (is.null(f[["batch_size"]])) n_samples else min(f[["batch_size"]], n_samples)
   batches <- ceiling(n_samples / batch_size)
   nn_check_whole(epoch, "epoch", 1)
   nn_check_whole(iteration, "iteration", 1, batches)
-  nn_check_whole(digits, "digits", 0, 15)
   f$epochs <- epoch
   trace <- nn_train_fixture(f, trace = TRUE)$trace
   k <- (epoch - 1) * batches + iteration
   n_layers <- length(f$layers)
-  lines <- sprintf(
-    "Epoch %d, iteration %d of %d, of %s (%d samples, lr %g); numbers rounded to %d decimals.",
-    epoch, iteration, batches, f$name, n_samples, f$lr, digits
-  )
-  show <- function(name, matrix) {
-    c(sprintf("%s (%d x %d)", name, nrow(matrix), ncol(matrix)), nn_format_matrix(matrix, digits))
-  }
+  title <- sprintf("Epoch %d, iteration %d of %d, of %s (%d samples, lr %g)",
+                   epoch, iteration, batches, f$name, n_samples, f$lr)
   rows <- trace$samples[k, trace$samples[k, ] > 0]
-  lines <- c(lines, "", sprintf(
-    "Step 0. Take the batch: rows %s of X, and their targets y.", paste(rows, collapse = ", ")
+  step <- function(number, sentence, matrices) {
+    list(step = number, sentence = sentence, matrices = matrices)
+  }
+  steps <- list(step(
+    0, sprintf("Take the batch: rows %s of X, and their targets y.", paste(rows, collapse = ", ")),
+    list("A0 = X" = f$X[rows, , drop = FALSE], y = f$y[rows, , drop = FALSE])
   ))
-  lines <- c(lines, show("A0 = X", f$X[rows, , drop = FALSE]), show("y", f$y[rows, , drop = FALSE]))
-  lines <- c(lines, "", paste(
-    "Step 1. The weights and biases",
-    if (k == 1) "drawn at the start." else "as the previous iteration left them."
-  ))
+  before <- list()
   for (number in seq_len(n_layers)) {
     layer <- f$layers[[number]]
     if (k == 1) {
@@ -1063,28 +1059,54 @@ nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3) {
       weights <- matrix(trace$layers[[number]]$weights[k - 1, , ], nrow = nrow(layer$weights))
       bias <- if (is.null(layer$bias)) NULL else trace$layers[[number]]$bias[k - 1, 1, ]
     }
-    lines <- c(lines, show(paste0("W", number), weights))
+    before[[paste0("W", number)]] <- weights
     if (!is.null(bias)) {
-      lines <- c(lines, show(paste0("b", number), matrix(bias, nrow = 1)))
+      before[[paste0("b", number)]] <- matrix(bias, nrow = 1)
     }
   }
-  steps <- nn_trace_quantities(trace)
-  for (i in seq_len(nrow(steps))) {
-    number <- steps$layer[i]
-    quantity <- steps$quantity[i]
+  steps <- c(steps, list(step(1, paste(
+    "The weights and biases",
+    if (k == 1) "drawn at the start." else "as the previous iteration left them."
+  ), before)))
+  quantities <- nn_trace_quantities(trace)
+  for (i in seq_len(nrow(quantities))) {
+    number <- quantities$layer[i]
+    quantity <- quantities$quantity[i]
     if (quantity == "samples") next
     block <- nn_trace_block(trace, number, quantity)
-    used <- matrix(block[k, , ], nrow = dim(block)[2])
+    matrix <- matrix(block[k, , ], nrow = dim(block)[2])
     if (quantity %in% nn_per_sample) {
-      used <- used[seq_along(rows), , drop = FALSE]
+      matrix <- matrix[seq_along(rows), , drop = FALSE]
     }
-    if (quantity == "loss") {
-      lines <- c(lines, paste("The loss, the mean of E^2 / 2:", nn_format_rounded(used, digits)))
-      next
+    if (quantity == "loss") { # with the error it is computed from
+      steps[[length(steps)]]$matrices$loss <- matrix
+    } else {
+      sentence <- nn_explain_sentence(quantity, number, n_layers, f$layers[[number]], f$lr)
+      matrices <- stats::setNames(list(matrix), nn_explain_symbol(quantity, number))
+      steps <- c(steps, list(step(quantities$step[i], sentence, matrices)))
     }
-    sentence <- nn_explain_sentence(quantity, number, n_layers, f$layers[[number]], f$lr)
-    lines <- c(lines, "", sprintf("Step %d. %s", steps$step[i], sentence))
-    lines <- c(lines, show(nn_explain_symbol(quantity, number), used))
+  }
+  list(title = title, steps = steps)
+}
+
+#' The eleven steps of one iteration of training a fixture, as text.
+#'
+#' Each step, its formula in words, and the matrices it makes, rounded; see
+#' nn_explain_steps for the arguments.
+#' @inheritParams nn_explain_steps
+#' @param digits decimals to round to.
+#' @return one string; cat() it.
+nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3) {
+  nn_check_whole(digits, "digits", 0, 15)
+  explained <- nn_explain_steps(fixture, epoch, iteration)
+  lines <- sprintf("%s; numbers rounded to %d decimals.", explained$title, digits)
+  for (step in explained$steps) {
+    lines <- c(lines, "", sprintf("Step %d. %s", step$step, step$sentence))
+    for (name in names(step$matrices)) {
+      matrix <- step$matrices[[name]]
+      lines <- c(lines, sprintf("%s (%d x %d)", name, nrow(matrix), ncol(matrix)),
+                 nn_format_matrix(matrix, digits))
+    }
   }
   paste0(paste(lines, collapse = "\n"), "\n")
 }

@@ -20,7 +20,9 @@ def test_every_step_appears_once_in_order_with_its_matrix():
     # The numbers are the trace's, rounded: the first epoch's output and loss.
     result = nnscratch.train_fixture(nnscratch.load_fixture(ROOT / "fixtures" / "article.json"))
     assert "A2 = sigmoid(Z2), the output.\nA2 (3 x 1)\n  0.872\n  0.883\n  0.870\n" in text
-    assert f"The loss, the mean of E^2 / 2: {result.loss[0]:.3f}\n" in text
+    assert (
+        f"E (3 x 1)\n   0.128\n   0.117\n  -0.870\nloss (1 x 1)\n  {result.loss[0]:.3f}\n" in text
+    )
     assert "Step 8. The error at hidden layer 1: H1 = D2 W2^T" in text
 
 
@@ -83,3 +85,27 @@ def test_python_and_r_print_the_same_text(r_session, name, epoch, iteration):
     r_fixture = r_session.call("nn_load_fixture", str(path))
     r = r_session.call("nn_explain", r_fixture, epoch=epoch, iteration=iteration)
     assert str(r[0]) == python
+
+
+def test_the_spreadsheet_has_a_sheet_per_step(tmp_path):
+    import openpyxl
+
+    from nnscratch.explain import explain_steps, write_explain_xlsx
+
+    f = fixture("two_hidden")
+    write_explain_xlsx(f, tmp_path / "steps.xlsx", epoch=2)
+    book = openpyxl.load_workbook(tmp_path / "steps.xlsx")
+    assert book.sheetnames == [f"Step {n}" for n in range(12)]
+    _, steps = explain_steps(f, epoch=2)
+    # Step 9 of two hidden layers: layer 2's delta, then layer 1's, one under the other.
+    sheet = book["Step 9"]
+    assert sheet.cell(1, 1).value.endswith("Step 9. Hidden layer 2's delta: D2 = H2 * S2.")
+    assert sheet.cell(3, 1).value == "D2 (3 x 2)"
+    layer_2 = next(m for step, _, ms in steps if step == 9 for name, m in ms if name == "D2")
+    assert sheet.cell(4, 2).value == pytest.approx(layer_2[0, 1], rel=1e-15)  # 16 digits
+    assert sheet.cell(8, 1).value.endswith("Step 9. Hidden layer 1's delta: D1 = H1 * S1.")
+    # Step 0 shows the batch and its targets side by side.
+    assert [book["Step 0"].cell(3, column).value for column in (1, 6)] == [
+        "A0 = X (3 x 4)",
+        "y (3 x 1)",
+    ]

@@ -5,7 +5,7 @@ The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``.
 
 from .activations import ACTIVATIONS, SLOPES
 from .checks import InputError
-from .explain import explain
+from .explain import explain, explain_steps, write_explain_xlsx
 from .fixtures import (
     Fixture,
     FixtureError,
@@ -37,6 +37,7 @@ __all__ = [
     "Trace",
     "TrainResult",
     "explain",
+    "explain_steps",
     "forward",
     "init_layers",
     "load_fixture",
@@ -47,5 +48,6 @@ __all__ = [
     "trace_table",
     "train",
     "train_fixture",
+    "write_explain_xlsx",
     "write_trace_csv",
 ]

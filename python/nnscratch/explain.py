@@ -1,11 +1,13 @@
-"""The eleven steps of one iteration, as text a person reads: each step, its formula
-in words, and the matrix it makes, rounded. R's ``nn_explain`` writes the same text."""
+"""The eleven steps of one iteration as a person reads them: each step, its formula in
+words, and the matrices it makes; as text (R's ``nn_explain`` writes the same) or as a
+spreadsheet like the article's."""
 
 import dataclasses
+import io
 import math
 
 from .checks import check_whole
-from .fixtures import train_fixture
+from .fixtures import train_fixture, write_atomically
 from .trace import PER_SAMPLE, trace_block, trace_quantities
 
 # How each activation's slope is written from its output A.
@@ -17,8 +19,8 @@ SLOPE_FORMULAS = {
 }
 
 
-def explain(fixture, epoch=1, iteration=1, digits=3):
-    """The eleven steps of one iteration of training a fixture, as text.
+def explain_steps(fixture, epoch=1, iteration=1):
+    """The steps of one iteration of training a fixture, each with the matrices it makes.
 
     Parameters
     ----------
@@ -27,65 +29,118 @@ def explain(fixture, epoch=1, iteration=1, digits=3):
         From 1. The fixture is trained up to that epoch, with a full trace.
     iteration : int
         From 1 to the number of batches per epoch (1 in full-batch training).
-    digits : int
-        Decimals to round to.
 
     Returns
     -------
-    str
+    title : str
+    steps : list of (int, str, list of (str, ndarray of shape (rows, cols)))
+        Per step of the run, in its order: the step's number, its formula in words,
+        and its matrices by name.
     """
     f = fixture
     n_samples = f.X.shape[0]
     batches = math.ceil(n_samples / min(f.batch_size or n_samples, n_samples))
     check_whole(epoch, "epoch", 1)
     check_whole(iteration, "iteration", 1, batches)
-    check_whole(digits, "digits", 0, 15)
-    trained = train_fixture(dataclasses.replace(f, epochs=epoch), trace=True)
-    trace, k = trained.trace, (epoch - 1) * batches + iteration - 1
+    trace = train_fixture(dataclasses.replace(f, epochs=epoch), trace=True).trace
+    k = (epoch - 1) * batches + iteration - 1
     n_layers = len(f.layers)
-    lines = [
+    title = (
         f"Epoch {epoch}, iteration {iteration} of {batches}, of {f.name} "
-        f"({n_samples} samples, lr {f.lr:g}); numbers rounded to {digits} decimals.",
-    ]
-
-    def show(name, matrix):
-        lines.append(f"{name} ({matrix.shape[0]} x {matrix.shape[1]})")
-        lines.extend(_format_matrix(matrix, digits))
-
+        f"({n_samples} samples, lr {f.lr:g})"
+    )
     rows = trace.samples[k][trace.samples[k] > 0]
-    lines.append("")
-    lines.append(
-        f"Step 0. Take the batch: rows {', '.join(map(str, rows))} of X, and their targets y."
-    )
-    show("A0 = X", f.X[rows - 1])
-    show("y", f.y[rows - 1])
-    lines.append("")
-    lines.append(
-        "Step 1. The weights and biases "
-        + ("drawn at the start." if k == 0 else "as the previous iteration left them.")
-    )
+    steps = [
+        (
+            0,
+            f"Take the batch: rows {', '.join(map(str, rows))} of X, and their targets y.",
+            [("A0 = X", f.X[rows - 1]), ("y", f.y[rows - 1])],
+        )
+    ]
+    before = []
     for number, layer in enumerate(f.layers, start=1):
         if k == 0:
             weights, bias = layer.weights, layer.bias
         else:
             weights = trace.layers[number - 1]["weights"][k - 1]
             bias = None if layer.bias is None else trace.layers[number - 1]["bias"][k - 1][0]
-        show(f"W{number}", weights)
+        before.append((f"W{number}", weights))
         if bias is not None:
-            show(f"b{number}", bias.reshape(1, -1))
+            before.append((f"b{number}", bias.reshape(1, -1)))
+    steps.append(
+        (
+            1,
+            "The weights and biases "
+            + ("drawn at the start." if k == 0 else "as the previous iteration left them."),
+            before,
+        )
+    )
     for number, quantity, step in trace_quantities(trace):
         if quantity == "samples":
             continue
-        layer = f.layers[number - 1]
         block = trace_block(trace, number, quantity)[k]
-        used = block[: len(rows)] if quantity in PER_SAMPLE else block
-        if quantity == "loss":
-            lines.append(f"The loss, the mean of E^2 / 2: {_format_number(used[0, 0], digits)}")
-            continue
-        lines.append("")
-        lines.append(f"Step {step}. " + _sentence(quantity, number, n_layers, layer, f.lr))
-        show(_symbol(quantity, number), used)
+        matrix = block[: len(rows)] if quantity in PER_SAMPLE else block
+        if quantity == "loss":  # with the error it is computed from
+            steps[-1][2].append(("loss", matrix))
+        else:
+            sentence = _sentence(quantity, number, n_layers, f.layers[number - 1], f.lr)
+            steps.append((step, sentence, [(_symbol(quantity, number), matrix)]))
+    return title, steps
+
+
+def explain(fixture, epoch=1, iteration=1, digits=3):
+    """The eleven steps of one iteration of training a fixture, as text.
+
+    Each step, its formula in words, and the matrices it makes, rounded; see
+    :func:`explain_steps` for the arguments. ``digits``: the decimals to round to.
+
+    Returns
+    -------
+    str
+    """
+    check_whole(digits, "digits", 0, 15)
+    title, steps = explain_steps(fixture, epoch, iteration)
+    lines = [f"{title}; numbers rounded to {digits} decimals."]
+    for step, sentence, matrices in steps:
+        lines.extend(["", f"Step {step}. {sentence}"])
+        for name, matrix in matrices:
+            lines.append(f"{name} ({matrix.shape[0]} x {matrix.shape[1]})")
+            lines.extend(_format_matrix(matrix, digits))
     return "\n".join(lines) + "\n"
+
+
+def write_explain_xlsx(fixture, path, epoch=1, iteration=1):
+    """Write the steps of :func:`explain_steps` as a spreadsheet, one sheet per step.
+
+    As in the article's spreadsheet, a sheet shows its step's formula and, side by
+    side, the matrices it makes (16 significant digits, three shown). Needs openpyxl
+    (``pip install 'nnscratch[xlsx]'``).
+    """
+    try:
+        import openpyxl
+    except ImportError:
+        raise ImportError(
+            "spreadsheets need openpyxl: pip install 'nnscratch[xlsx]' (or pip install openpyxl)"
+        ) from None
+    title, steps = explain_steps(fixture, epoch, iteration)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for step, sentence, matrices in steps:
+        name = f"Step {step}"
+        sheet = book[name] if name in book.sheetnames else book.create_sheet(name)
+        top = sheet.max_row + 2 if sheet.max_row > 1 else 1
+        sheet.cell(top, 1, f"{title}. Step {step}. {sentence}")
+        column = 1
+        for symbol, matrix in matrices:
+            sheet.cell(top + 2, column, f"{symbol} ({matrix.shape[0]} x {matrix.shape[1]})")
+            for i, row in enumerate(matrix):
+                for j, value in enumerate(row):
+                    cell = sheet.cell(top + 3 + i, column + j, float(value))
+                    cell.number_format = "0.000"
+            column += matrix.shape[1] + 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_atomically(path, buffer.getvalue())
 
 
 def _sentence(quantity, l, n_layers, layer, lr):

@@ -9,8 +9,7 @@ test_that("every step appears once, in order, with its matrix", {
   result <- nn_train_fixture(nn_article())
   expect_true(grepl("A2 = sigmoid(Z2), the output.\nA2 (3 x 1)\n  0.872\n  0.883\n  0.870\n",
                     text, fixed = TRUE))
-  expect_true(grepl(sprintf("The loss, the mean of E^2 / 2: %.3f\n", result$loss[1]), text,
-                    fixed = TRUE))
+  expect_true(grepl(sprintf("loss (1 x 1)\n  %.3f\n", result$loss[1]), text, fixed = TRUE))
 })
 
 test_that("a network without bias is explained without one", {
