@@ -10,7 +10,7 @@ setup:
 	@scripts/setup
 
 demo: setup
-	@$(PYTHON) -m nnscratch.demo
+	@$(PYTHON) -m nnscratch.demo --pictures out
 
 # R first, pytest last: its summary line closes the output.
 test: test-r test-python

@@ -115,10 +115,13 @@ def test_errors_are_one_line_and_exit_2(capsys, argv, message):
     assert "Traceback" not in out + err
 
 
-def test_explain_prints_the_walkthrough(capsys):
+def test_explain_prints_the_walkthrough(capsys, tmp_path):
     status, out, _ = run(capsys, "explain", ARTICLE, "--epoch", "2", "--digits", "4")
     assert status == 0
     assert out == nnscratch.explain(nnscratch.load_fixture(ARTICLE), epoch=2, digits=4)
+    status, out, _ = run(capsys, "explain", ARTICLE, "--xlsx", tmp_path / "steps.xlsx")
+    assert out.endswith(f"wrote {tmp_path / 'steps.xlsx'}\n")
+    assert (tmp_path / "steps.xlsx").read_bytes()[:2] == b"PK"  # a zip, as .xlsx files are
 
 
 def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monkeypatch, plant):

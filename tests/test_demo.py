@@ -2,6 +2,7 @@
 
 from cases import ROOT
 from nnscratch.demo import main
+from test_cli import png_size
 
 
 def test_the_demo_trains_both_languages_and_reports_agreement(capsys):
@@ -29,3 +30,13 @@ def test_the_demo_refuses_a_bad_fixture_in_one_line(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.startswith(f"error: {path}: is not valid JSON (")
     assert captured.err.count("\n") == 1
+
+
+def test_the_demo_draws_its_pictures_in_both_languages(tmp_path, capsys):
+    assert main(["--pictures", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    names = ["article_python.png", "article_r.png", "moons_python.png", "moons_r.png"]
+    for name in names:
+        assert f"wrote {tmp_path / name}" in out
+    assert sorted(path.name for path in tmp_path.iterdir()) == names
+    assert png_size(tmp_path / "moons_r.png") == png_size(tmp_path / "moons_python.png")

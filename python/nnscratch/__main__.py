@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .checks import InputError, check_training
-from .explain import explain
+from .explain import explain, write_explain_xlsx
 from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
 from .network import predict_class
 
@@ -55,6 +55,9 @@ def parser():
     explain_command.add_argument("--epoch", type=int, default=1)
     explain_command.add_argument("--iteration", type=int, default=1)
     explain_command.add_argument("--digits", type=int, default=3)
+    explain_command.add_argument(
+        "--xlsx", metavar="FILE.xlsx", help="also write the steps as a spreadsheet (Python only)"
+    )
     return main
 
 
@@ -161,6 +164,9 @@ def crosscheck_command(arguments):
 def explain_command(arguments):
     fixture = load_fixture(arguments.fixture)
     print(explain(fixture, arguments.epoch, arguments.iteration, arguments.digits), end="")
+    if arguments.xlsx:
+        write_explain_xlsx(fixture, arguments.xlsx, arguments.epoch, arguments.iteration)
+        print(f"wrote {arguments.xlsx}")
     return 0
 
 

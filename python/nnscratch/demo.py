@@ -1,7 +1,9 @@
-"""Train a fixture in Python and in R and show that they agree: python -m nnscratch.demo [FIXTURE].
+"""Train a fixture in Python and in R and show that they agree: python -m nnscratch.demo.
 
 With no argument it runs the article's example, fixtures/article.json: each
-language's final output beside the target, then the cross-language report.
+language's final output beside the target, then the cross-language report. With
+--pictures FOLDER it also draws, in both languages, the loss of that run and of the
+two moons, with the moons' decision boundary.
 """
 
 import argparse
@@ -17,6 +19,7 @@ from .network import predict
 from .trace import trace_table
 
 ARTICLE = Path(__file__).resolve().parents[2] / "fixtures" / "article.json"
+MOONS = ARTICLE.with_name("moons.json")
 
 
 def main(argv=None):
@@ -30,7 +33,14 @@ def main(argv=None):
         type=Path,
         help="a fixture file (default: the article's example)",
     )
-    path = parser.parse_args(argv).fixture
+    parser.add_argument(
+        "--pictures",
+        metavar="FOLDER",
+        type=Path,
+        help="draw the loss, and the two moons' decision boundary, in both languages there",
+    )
+    arguments = parser.parse_args(argv)
+    path = arguments.fixture
     try:
         fixture = load_fixture(path)
     except FixtureError as error:
@@ -73,7 +83,29 @@ def main(argv=None):
     print(comparison.report())
     largest = np.max(comparison.maxima["largest_difference"])
     print(f"largest difference: {largest:.3g}")
+    if arguments.pictures:
+        print()
+        for written in draw_pictures(r_session, [path, MOONS], arguments.pictures):
+            print(f"wrote {written}")
     return 0 if comparison.ok else 1
+
+
+def draw_pictures(r_session, paths, folder):
+    """Train each fixture in Python and in R and draw each run; return the files written."""
+    from .plots import plot_training
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        fixture = load_fixture(path)
+        python_file = folder / f"{fixture.name}_python.png"
+        plot_training(train_fixture(fixture), fixture, python_file)
+        r_file = folder / f"{fixture.name}_r.png"
+        r_fixture = r_session.call("nn_load_fixture", str(path))
+        r_result = r_session.call("nn_train_fixture", r_fixture)
+        r_session.call("nn_plot_training", r_result, r_fixture, str(r_file))
+        written += [python_file, r_file]
+    return written
 
 
 if __name__ == "__main__":
