@@ -546,6 +546,30 @@ nn_forward <- function(layers, X) {
   list(layer_input = layer_input, activation = activation)
 }
 
+#' Steps 6 to 9: the backward pass, with the weights from before the update.
+#'
+#' @param layers list of layers.
+#' @param activation the forward pass's A_l, from nn_forward.
+#' @param error step 5: E = y - output.
+#' @return list(slope, delta, error_at_layer): per layer, n_samples x n_units
+#'   matrices; error_at_layer is NULL for the output layer. -(t(A_{l-1}) D_l) is the
+#'   gradient of the summed squared error sum(E^2) / 2 with respect to W_l.
+nn_backward <- function(layers, activation, error) {
+  n_layers <- length(layers)
+  # Step 6: the slope of every layer's activation, from its output.
+  slope <- Map(function(layer, a) nn_slopes[[layer$activation]](a), layers, activation)
+  # Step 7: the output layer's delta.
+  delta <- vector("list", n_layers)
+  error_at_layer <- vector("list", n_layers)
+  delta[[n_layers]] <- error * slope[[n_layers]]
+  # Steps 8 and 9, from the last hidden layer back to the first.
+  for (l in rev(seq_len(n_layers - 1))) {
+    error_at_layer[[l]] <- delta[[l + 1]] %*% t(layers[[l + 1]]$weights)
+    delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+  }
+  list(slope = slope, delta = delta, error_at_layer = error_at_layer)
+}
+
 #' Train by gradient descent, the article's eleven steps per update.
 #'
 #' @param layers the initial network (a list of layers); R copies it, so the
@@ -565,6 +589,9 @@ nn_forward <- function(layers, X) {
 #'   progress(epoch, loss), the epoch from 1.
 #' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
 #'   batches, each before its update>, trace = <a trace, or NULL>).
+#' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
+#'   and for lr when training diverges: at the first loss that is not finite,
+#'   naming its epoch and iteration.
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
                      shuffle = FALSE, seed = NULL, progress = NULL) {
   nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
@@ -595,19 +622,18 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       # Step 5: the error at the output, and the loss it gives.
       error <- y_batch - activation[[n_layers]]
       batch_squared_error <- sum(error^2)
-      squared_error <- squared_error + batch_squared_error
-      # Step 6: the slope of every layer's activation, from its output.
-      slope <- Map(function(layer, a) nn_slopes[[layer$activation]](a), layers, activation)
-      # Step 7: the output layer's delta.
-      delta <- vector("list", n_layers)
-      error_at_layer <- vector("list", n_layers)
-      delta[[n_layers]] <- error * slope[[n_layers]]
-      # Steps 8 and 9, from the last hidden layer back to the first, with the weights
-      # from before this update.
-      for (l in rev(seq_len(n_layers - 1))) {
-        error_at_layer[[l]] <- delta[[l + 1]] %*% t(layers[[l + 1]]$weights)
-        delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+      if (!is.finite(batch_squared_error)) {
+        nn_input_error("lr", sprintf(
+          "training diverged: in epoch %d, iteration %d, the loss is %s; a smaller lr may help",
+          epoch, batch, nn_describe(batch_squared_error)
+        ))
       }
+      squared_error <- squared_error + batch_squared_error
+      # Steps 6 to 9: the backward pass.
+      backward <- nn_backward(layers, activation, error)
+      slope <- backward$slope
+      delta <- backward$delta
+      error_at_layer <- backward$error_at_layer
       # Steps 10 and 11: move weights and bias by lr times the gradient summed over
       # the batch's samples.
       for (l in seq_len(n_layers)) {
@@ -672,6 +698,51 @@ nn_predict_class <- function(layers, X) {
     return(as.integer(output[, 1] >= 0.5))
   }
   max.col(output, ties.method = "first")
+}
+
+#' Compare backprop's gradient with central finite differences, for every weight and bias.
+#'
+#' The gradient is that of the summed squared error L = sum((y - output)^2) / 2: the
+#' updates of steps 10 and 11 add lr times its negative, t(A_{l-1}) D_l and the column
+#' sums of D_l. Each weight and bias w is moved by steps s of h and h / 2:
+#' D(s) = (L(w + s) - L(w - s)) / (2 s), and numerical = (4 D(h / 2) - D(h)) / 3
+#' (Richardson's extrapolation, which cancels the error in s^2, so that s can stay
+#' large enough for the rounding of L, a sum over every sample, not to matter).
+#' @param layers list of layers.
+#' @param X numeric matrix, n_samples x n_features.
+#' @param y numeric matrix, n_samples x n_outputs.
+#' @param h the step.
+#' @return the largest relative error, |backprop - numerical| / max(|backprop|,
+#'   |numerical|, 1e-8), over every weight and bias.
+nn_gradient_check <- function(layers, X, y, h = 1e-3) {
+  nn_check_training(layers, X, y, 1, 0)
+  slope_of_loss <- function(l, name, i, step) {
+    moved <- layers
+    moved[[l]][[name]][i] <- layers[[l]][[name]][i] + step
+    above <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
+    moved[[l]][[name]][i] <- layers[[l]][[name]][i] - step
+    below <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
+    (above - below) / (2 * step)
+  }
+  activation <- nn_forward(layers, X)$activation
+  delta <- nn_backward(layers, activation, y - activation[[length(layers)]])$delta
+  largest <- 0
+  for (l in seq_along(layers)) {
+    previous <- if (l == 1) X else activation[[l - 1]]
+    gradients <- list(weights = -(t(previous) %*% delta[[l]]))
+    if (!is.null(layers[[l]]$bias)) {
+      gradients$bias <- -colSums(delta[[l]])
+    }
+    for (name in names(gradients)) {
+      gradient <- gradients[[name]]
+      for (i in seq_along(gradient)) {
+        numerical <- (4 * slope_of_loss(l, name, i, h / 2) - slope_of_loss(l, name, i, h)) / 3
+        error <- abs(gradient[i] - numerical)
+        largest <- max(largest, error / max(abs(gradient[i]), abs(numerical), 1e-8))
+      }
+    }
+  }
+  largest
 }
 
 # ---- Files -----------------------------------------------------------------------

@@ -1,9 +1,10 @@
 # Plant a change in one step of an nnscratch R function, in memory only.
 #
 # nn_plant(f, target, when, amount) returns f with `amount` added to the value of
-# the assignment whose left side reads `target` (say "delta[[l]]"), in the
-# iterations where `when` (R code, say "l == 1") holds. r/nnscratch.R is not
-# touched: the harness uses this to prove that it notices a wrong step.
+# the assignment whose left side reads `target` (say "delta[[l]]"), or to the value
+# f returns when target is "return", in the iterations where `when` (R code, say
+# "l == 1") holds. r/nnscratch.R is not touched: the harness uses this to prove that
+# it notices a wrong step. tests/plant.py does the same for Python.
 nn_plant <- function(f, target, when, amount) {
   condition <- str2lang(when)
   planted <- 0
@@ -20,7 +21,12 @@ nn_plant <- function(f, target, when, amount) {
     }
     e
   }
-  body(f) <- rewrite(body(f))
+  body(f) <- if (target == "return") {
+    planted <- 1
+    bquote(.(body(f)) + if (.(condition)) .(amount) else 0)
+  } else {
+    rewrite(body(f))
+  }
   if (planted != 1) {
     stop(sprintf("nn_plant: %d assignments to %s, expected 1", planted, target), call. = FALSE)
   }

@@ -8,7 +8,14 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import ACTIVATIONS, SLOPES
-from .checks import InputError, check_network, check_seed, check_training, check_whole
+from .checks import (
+    InputError,
+    check_network,
+    check_seed,
+    check_training,
+    check_whole,
+    describe,
+)
 from .lehmer import lehmer_shuffle, lehmer_uniform
 from .trace import Trace, new_trace
 
@@ -138,6 +145,39 @@ def forward(layers, X):
     return layer_input, activation
 
 
+def backward(layers, activation, error):
+    """Steps 6 to 9: the backward pass, with the weights from before the update.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    activation : list of ndarray of shape (n_samples, n_units)
+        The forward pass's A_l, from :func:`forward`.
+    error : ndarray of shape (n_samples, n_outputs)
+        Step 5: E = y - output.
+
+    Returns
+    -------
+    slope, delta, error_at_layer : list of ndarray of shape (n_samples, n_units)
+        Per layer; ``error_at_layer`` is None for the output layer. ``-(A_{l-1}^T D_l)``
+        is the gradient of the summed squared error sum(E^2) / 2 with respect to W_l.
+    """
+    n_layers = len(layers)
+    # Step 6: the slope of every layer's activation, from its output.
+    slope = [SLOPES[layer.activation](a) for layer, a in zip(layers, activation)]
+    # Step 7: the output layer's delta.
+    delta = [None] * n_layers
+    error_at_layer = [None] * n_layers
+    delta[-1] = error * slope[-1]
+    # Steps 8 and 9, from the last hidden layer back to the first.
+    for l in range(n_layers - 2, -1, -1):
+        error_at_layer[l] = delta[l + 1] @ layers[l + 1].weights.T
+        delta[l] = error_at_layer[l] * slope[l]
+    return slope, delta, error_at_layer
+
+
+# A loss that is not finite stops training (below); numpy need not warn on the way there.
+@np.errstate(over="ignore", invalid="ignore")
 def train(
     layers,
     X,
@@ -180,6 +220,12 @@ def train(
     -------
     TrainResult
         ``layers`` (trained), ``loss`` of shape (epochs,), ``trace`` (or None).
+
+    Raises
+    ------
+    InputError
+        For bad arguments, naming the argument; and for ``lr`` when training diverges:
+        at the first loss that is not finite, naming its epoch and iteration.
     """
     layers = [Layer(layer.weights, layer.bias, layer.activation) for layer in layers]
     X = np.asarray(X, dtype=float)
@@ -206,18 +252,16 @@ def train(
             # Step 5: the error at the output, and the loss it gives.
             error = y_batch - activation[-1]
             batch_squared_error = np.sum(error**2)
+            if not math.isfinite(batch_squared_error):
+                raise InputError(
+                    "lr",
+                    f"training diverged: in epoch {epoch + 1}, iteration "
+                    f"{batch + 1}, the loss is {describe(batch_squared_error)}; "
+                    "a smaller lr may help",
+                )
             squared_error += batch_squared_error
-            # Step 6: the slope of every layer's activation, from its output.
-            slope = [SLOPES[layer.activation](a) for layer, a in zip(layers, activation)]
-            # Step 7: the output layer's delta.
-            delta = [None] * n_layers
-            error_at_layer = [None] * n_layers
-            delta[-1] = error * slope[-1]
-            # Steps 8 and 9, from the last hidden layer back to the first, with the weights
-            # from before this update.
-            for l in range(n_layers - 2, -1, -1):
-                error_at_layer[l] = delta[l + 1] @ layers[l + 1].weights.T
-                delta[l] = error_at_layer[l] * slope[l]
+            # Steps 6 to 9: the backward pass.
+            slope, delta, error_at_layer = backward(layers, activation, error)
             # Steps 10 and 11: move weights and bias by lr times the gradient summed over
             # the batch's samples.
             for l, layer in enumerate(layers):
@@ -285,3 +329,59 @@ def predict_class(layers, X):
     if output.shape[1] == 1:
         return (output[:, 0] >= 0.5).astype(int)
     return np.argmax(output, axis=1)
+
+
+def gradient_check(layers, X, y, h=1e-3):
+    """Compare backprop's gradient with central finite differences, for every weight and bias.
+
+    The gradient is that of the summed squared error L = sum((y - output)^2) / 2: the
+    updates of steps 10 and 11 add lr times its negative, ``A_{l-1}^T D_l`` and the
+    column sums of ``D_l``. Each weight and bias w is moved by steps s of h and h / 2:
+    D(s) = (L(w + s) - L(w - s)) / (2 s), and numerical = (4 D(h / 2) - D(h)) / 3
+    (Richardson's extrapolation, which cancels the error in s^2, so that s can stay
+    large enough for the rounding of L, a sum over every sample, not to matter).
+
+    Parameters
+    ----------
+    layers : list of Layer
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples, n_outputs)
+    h : float
+
+    Returns
+    -------
+    float
+        The largest relative error, |backprop - numerical| / max(|backprop|,
+        |numerical|, 1e-8), over every weight and bias.
+    """
+    layers = [Layer(layer.weights, layer.bias, layer.activation) for layer in layers]
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    check_training(layers, X, y, 1.0, 0)
+
+    def slope_of_loss(values, index, step):
+        value = values[index]
+        values[index] = value + step
+        above = np.sum((y - forward(layers, X)[1][-1]) ** 2) / 2
+        values[index] = value - step
+        below = np.sum((y - forward(layers, X)[1][-1]) ** 2) / 2
+        values[index] = value
+        return (above - below) / (2 * step)
+
+    _, activation = forward(layers, X)
+    _, delta, _ = backward(layers, activation, y - activation[-1])
+    largest = 0.0
+    for l, layer in enumerate(layers):
+        previous = X if l == 0 else activation[l - 1]
+        gradients = {"weights": -(previous.T @ delta[l])}
+        if layer.bias is not None:
+            gradients["bias"] = -delta[l].sum(axis=0)
+        for name, gradient in gradients.items():
+            values = getattr(layer, name)
+            for index in np.ndindex(values.shape):
+                numerical = (
+                    4 * slope_of_loss(values, index, h / 2) - slope_of_loss(values, index, h)
+                ) / 3
+                error = abs(gradient[index] - numerical)
+                largest = max(largest, error / max(abs(gradient[index]), abs(numerical), 1e-8))
+    return largest

@@ -1,0 +1,51 @@
+"""Plant a change in one step of an nnscratch Python function, in memory only.
+
+plant(function, target, when, amount) returns a copy of ``function`` in which the
+value given to ``target`` gets ``amount`` added wherever ``when`` (Python code, say
+"l == 0") holds. ``target`` is the left side of an assignment ("delta[l]"), the list
+an append fills ("layer_input.append"), or "return" for the returned value. The
+source file is not touched: the harness uses this to prove that it notices a wrong
+step. tests/plant.R does the same for R.
+"""
+
+import ast
+import inspect
+import textwrap
+
+
+def plant(function, target, when, amount):
+    function = inspect.unwrap(function)  # its source keeps the decorators
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    change = ast.parse(f"({amount!r} if {when} else 0)", mode="eval").body
+    planted = 0
+
+    def add_change(value):
+        nonlocal planted
+        planted += 1
+        return ast.BinOp(left=value, op=ast.Add(), right=change)
+
+    class Planter(ast.NodeTransformer):
+        def visit_Assign(self, node):
+            self.generic_visit(node)
+            if [ast.unparse(t) for t in node.targets] == [target]:
+                node.value = add_change(node.value)
+            return node
+
+        def visit_Return(self, node):
+            self.generic_visit(node)
+            if target == "return":
+                node.value = add_change(node.value)
+            return node
+
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if ast.unparse(node.func) == target:
+                node.args[0] = add_change(node.args[0])
+            return node
+
+    tree = ast.fix_missing_locations(Planter().visit(tree))
+    if planted != 1:
+        raise ValueError(f"plant: {planted} places give {target}, expected 1")
+    namespace = {}
+    exec(compile(tree, inspect.getsourcefile(function), "exec"), function.__globals__, namespace)
+    return namespace[function.__name__]

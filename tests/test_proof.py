@@ -1,0 +1,129 @@
+"""Proof beyond two ports: gradient checks, planted changes on the Python side, extremes."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import nnscratch
+from cases import FIXTURES, ROOT
+from nnscratch.activations import ACTIVATIONS, SLOPES
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_backprop_matches_finite_differences_on_every_fixture(path):
+    f = nnscratch.load_fixture(path)
+    assert nnscratch.gradient_check(f.layers, f.X, f.y) < 1e-6
+
+
+def random_network(rng, activation):
+    """A random network (1 to 3 hidden layers) and data, relu's inputs kept off its kink."""
+    while True:
+        sizes = [int(rng.integers(1, 6)) for _ in range(int(rng.integers(3, 6)))]
+        layers = [
+            nnscratch.Layer(
+                rng.normal(0, 0.8, (n_in, n_out)),
+                rng.normal(0, 0.5, n_out) if rng.random() < 0.7 else None,
+                activation if k < len(sizes) - 2 else rng.choice(list(ACTIVATIONS)),
+            )
+            for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes))
+        ]
+        X = rng.normal(0, 1, (int(rng.integers(1, 8)), sizes[0]))
+        y = rng.uniform(0, 1, (X.shape[0], sizes[-1]))
+        layer_input, _ = nnscratch.forward(layers, X)
+        if all(
+            np.abs(z).min() > 1e-2
+            for z, layer in zip(layer_input, layers)
+            if layer.activation == "relu"
+        ):
+            return layers, X, y
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_backprop_matches_finite_differences_on_random_networks(activation):
+    rng = np.random.default_rng(list(ACTIVATIONS).index(activation))
+    for _ in range(25):
+        layers, X, y = random_network(rng, activation)
+        assert nnscratch.gradient_check(layers, X, y) < 1e-6
+
+
+def test_the_gradient_check_catches_a_wrong_derivative(monkeypatch):
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "tanh.json")
+    assert nnscratch.gradient_check(f.layers, f.X, f.y) < 1e-6
+    monkeypatch.setitem(SLOPES, "tanh", lambda a: 1 - a)  # tanh's slope is 1 - a^2
+    assert nnscratch.gradient_check(f.layers, f.X, f.y) > 1e-2
+
+
+def test_saturated_activations_give_no_warnings_and_no_nan():
+    z = np.array([[-800.0, -400.0, 0.0, 400.0, 800.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sigmoid = ACTIVATIONS["sigmoid"](z)[0]
+        assert sigmoid[0] == 0.0 and 0 < sigmoid[1] < 1e-173  # exp(800) overflows to Inf
+        assert sigmoid[2:].tolist() == [0.5, 1.0, 1.0]
+        assert ACTIVATIONS["tanh"](z).tolist() == [[-1.0, -1.0, 0.0, 1.0, 1.0]]
+        for name in ACTIVATIONS:
+            assert np.isfinite(SLOPES[name](ACTIVATIONS[name](z))).all()
+
+
+def test_a_single_sample_and_a_single_feature():
+    layers = nnscratch.init_layers([1, 2, 1], "sigmoid", 5)
+    result = nnscratch.train(layers, [[0.5]], [[1.0]], 0.5, 20, trace=True)
+    assert result.trace.layers[0]["delta"].shape == (20, 1, 2)
+    assert result.loss[-1] < result.loss[0]
+    assert nnscratch.gradient_check(layers, [[0.5]], [[1.0]]) < 1e-6
+
+
+# (function, target, when) -> (step, layer, quantity) the report must name, for every
+# quantity of the step table, planted on the Python side; layers count from 0 here.
+PYTHON_PLANTS = [
+    ("forward", "layer_input.append", "l == 0", (2, 1, "layer_input")),
+    ("forward", "layer_input.append", "l == 1", (4, 2, "layer_input")),
+    ("forward", "activation.append", "l == 0", (3, 1, "activation")),
+    ("forward", "activation.append", "l == 1", (4, 2, "activation")),
+    ("train", "error", "True", (5, 2, "error")),
+    ("train", "batch_squared_error", "True", (5, 2, "loss")),
+    ("sigmoid_slope", "return", "True", (6, 1, "slope")),
+    ("backward", "delta[-1]", "True", (7, 2, "delta")),
+    ("backward", "error_at_layer[l]", "l == 0", (8, 1, "error_at_layer")),
+    ("backward", "delta[l]", "l == 0", (9, 1, "delta")),
+    ("train", "layer.weights", "l == 1", (10, 2, "weights")),
+    ("train", "layer.bias", "l == 0", (11, 1, "bias")),
+]
+
+
+@pytest.mark.parametrize(
+    ("function", "target", "when", "expected"),
+    PYTHON_PLANTS,
+    ids=[f"{p[3][2]}-step{p[3][0]}-layer{p[3][1]}" for p in PYTHON_PLANTS],
+)
+def test_a_change_of_1e_9_in_one_python_step_is_named(
+    r_session, monkeypatch, function, target, when, expected
+):
+    from nnscratch import activations, network
+    from nnscratch.compare import compare_traces
+    from plant import plant
+
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
+    r = r_session.train(f.layers, f.X, f.y, f.lr, 3, trace=True)
+    module = activations if function == "sigmoid_slope" else network
+    planted = plant(getattr(module, function), target, when, 1e-9)
+    monkeypatch.setattr(module, function, planted)
+    if function == "sigmoid_slope":  # the slopes table holds the function itself
+        monkeypatch.setitem(SLOPES, "sigmoid", planted)
+    python = network.train(f.layers, f.X, f.y, f.lr, 3, trace=True)
+    comparison = compare_traces(python.trace, r.trace)
+    step, layer, quantity = expected
+    first = comparison.first
+    assert (first.epoch, first.iteration, first.step, first.layer, first.quantity) == (
+        1,
+        1,
+        step,
+        layer,
+        quantity,
+    )
+    assert 1e-10 < abs(first.first - first.second) < 1.01e-9
+    monkeypatch.undo()
+    clean = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True)
+    assert compare_traces(clean.trace, r.trace).ok
