@@ -624,8 +624,8 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       batch_squared_error <- sum(error^2)
       if (!is.finite(batch_squared_error)) {
         nn_input_error("lr", sprintf(
-          "training diverged: in epoch %d, iteration %d, the loss is %s; a smaller lr may help",
-          epoch, batch, nn_describe(batch_squared_error)
+          "training diverged: in epoch %d, iteration %d, the loss is not finite; %s",
+          epoch, batch, "a smaller lr may help"
         ))
       }
       squared_error <- squared_error + batch_squared_error

@@ -44,8 +44,9 @@ class Comparison:
     ----------
     maxima : pandas.DataFrame
         One row per (layer, quantity) in the order of :func:`trace_steps`:
-        ``quantity, layer, step, largest_difference, failing`` (how many
-        numbers are beyond the tolerance).
+        ``quantity, layer, step, largest_difference, tolerance_used`` (the largest
+        ``|first - second| / (atol + rtol * |second|)``, below 1 where all agree),
+        ``failing`` (how many numbers are beyond the tolerance).
     first : Divergence or None
     names : tuple of str
         What the two traces are called in the report, e.g. ``("python", "R")``.
@@ -123,13 +124,15 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
         )
         difference, failing = np.zeros(a.shape), np.zeros(a.shape, dtype=bool)
         difference[used] = np.abs(a[used] - b[used])
-        failing[used] = ~(difference[used] <= atol + rtol * np.abs(b[used]))
+        tolerance = atol + rtol * np.abs(b[used])
+        failing[used] = ~(difference[used] <= tolerance)
         rows.append(
             {
                 "quantity": quantity,
                 "layer": layer,
                 "step": step,
                 "largest_difference": np.max(difference, initial=0.0),
+                "tolerance_used": np.max(difference[used] / tolerance, initial=0.0),
                 "failing": int(failing.sum()),
             }
         )

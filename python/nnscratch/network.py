@@ -14,7 +14,6 @@ from .checks import (
     check_seed,
     check_training,
     check_whole,
-    describe,
 )
 from .lehmer import lehmer_shuffle, lehmer_uniform
 from .trace import Trace, new_trace
@@ -255,9 +254,8 @@ def train(
             if not math.isfinite(batch_squared_error):
                 raise InputError(
                     "lr",
-                    f"training diverged: in epoch {epoch + 1}, iteration "
-                    f"{batch + 1}, the loss is {describe(batch_squared_error)}; "
-                    "a smaller lr may help",
+                    f"training diverged: in epoch {epoch + 1}, iteration {batch + 1}, "
+                    "the loss is not finite; a smaller lr may help",
                 )
             squared_error += batch_squared_error
             # Steps 6 to 9: the backward pass.

@@ -61,7 +61,7 @@ test_that("saturated activations give no warnings and no NaN", {
 test_that("training that diverges stops at the first loss that is not finite", {
   f <- nn_load_fixture(file.path(nn_root, "fixtures", "linear_output.json"))
   expect_error(nn_train(f$layers, f$X, f$y, 5, 100),
-               paste("lr: training diverged: in epoch 65, iteration 1, the loss is Infinity;",
+               paste("lr: training diverged: in epoch 65, iteration 1, the loss is not finite;",
                      "a smaller lr may help"), fixed = TRUE, class = "nnscratch_input_error")
 })
 
