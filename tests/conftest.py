@@ -36,8 +36,9 @@ def pytest_terminal_summary(terminalreporter):
 
     if FOUND["examples"]:
         terminalreporter.write_line(
-            f"property-based cross-check: {FOUND['examples']} examples agreed, the largest "
-            f"difference between Python and R {FOUND['largest_difference']:.3g}, at most "
-            f"{FOUND['tolerance_used']:.1%} of the tolerance; {FOUND['unstable']} unstable "
-            "examples set aside"
+            f"property-based cross-check: {FOUND['examples']} examples agreed at every step, "
+            f"the largest difference between Python and R {FOUND['largest_difference']:.3g}, "
+            f"at most {FOUND['tolerance_used']:.1%} of the tolerance; {FOUND['diverged']} "
+            f"diverged with the same error in both; {FOUND['unstable']} unstable examples "
+            "set aside"
         )

@@ -24,7 +24,13 @@ from nnscratch.activations import ACTIVATIONS
 from nnscratch.compare import compare_traces
 
 # What every example found, for the summary line (conftest.py prints it).
-FOUND = {"examples": 0, "unstable": 0, "largest_difference": 0.0, "tolerance_used": 0.0}
+FOUND = {
+    "examples": 0,
+    "diverged": 0,
+    "unstable": 0,
+    "largest_difference": 0.0,
+    "tolerance_used": 0.0,
+}
 
 
 @st.composite
@@ -108,6 +114,7 @@ def test_python_and_r_agree_on_random_runs(r_session, run):
     python, r = outcomes
     if isinstance(python, str) or isinstance(r, str):
         assert python == r
+        FOUND["diverged"] += 1
         return
     comparison = compare_traces(python.trace, r.trace)
     assert comparison.ok, comparison.report()
