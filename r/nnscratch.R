@@ -117,13 +117,24 @@ nn_lehmer_shuffle <- function(n, state) {
 # Python has the same checks in the same order with the same messages, so that a
 # bad fixture is refused with the same words in both languages.
 
+# What kind of thing is wrong; Python's CATEGORIES has the same names.
+nn_categories <- c(
+  file = "the file cannot be read, or is too large",
+  json = "the text is not JSON",
+  structure = "a field is missing, unknown, repeated, or of the wrong JSON type",
+  shape = "an array is empty, ragged, or does not fit another",
+  value = "a number or name is out of range: not finite, not whole, not known",
+  training = "training diverged"
+)
+
 #' Signal bad input: an error of class nnscratch_input_error.
 #'
 #' @param field what is wrong ("X", "layers[2].bias"), or NULL.
 #' @param problem what is wrong with it.
 #' @param path the file it came from, or NULL; with a path the error is also of
 #'   class nnscratch_fixture_error.
-nn_input_error <- function(field, problem, path = NULL) {
+#' @param category a name of nn_categories, carried by the condition.
+nn_input_error <- function(field, problem, path = NULL, category = "value") {
   message <- if (is.null(field)) problem else paste0(field, ": ", problem)
   class <- "nnscratch_input_error"
   if (!is.null(path)) {
@@ -132,7 +143,8 @@ nn_input_error <- function(field, problem, path = NULL) {
   }
   stop(structure(
     class = c(class, "error", "condition"),
-    list(message = message, call = NULL, field = field, problem = problem, path = path)
+    list(message = message, call = NULL, field = field, problem = problem, path = path,
+         category = category)
   ))
 }
 
@@ -179,10 +191,13 @@ nn_describe <- function(value) {
 nn_check_array <- function(value, field, ndim) {
   shaped <- if (ndim == 1) is.null(dim(value)) else is.matrix(value)
   if (!is.numeric(value) || !shaped) {
-    nn_input_error(field, paste("must be a", if (ndim == 1) "vector" else "matrix", "of numbers"))
+    nn_input_error(
+      field, paste("must be a", if (ndim == 1) "vector" else "matrix", "of numbers"),
+      category = "structure"
+    )
   }
   if (length(value) == 0) {
-    nn_input_error(field, "must not be empty")
+    nn_input_error(field, "must not be empty", category = "shape")
   }
   if (!all(is.finite(value))) {
     nn_input_error(field, "holds NaN or an infinite value; every number must be finite")
@@ -194,7 +209,7 @@ nn_check_array <- function(value, field, ndim) {
 #' @param X numeric matrix, n_samples x n_features.
 nn_check_network <- function(layers, X) {
   if (length(layers) == 0) {
-    nn_input_error("layers", "must hold at least one layer")
+    nn_input_error("layers", "must hold at least one layer", category = "shape")
   }
   for (number in seq_along(layers)) {
     layer <- layers[[number]]
@@ -214,7 +229,7 @@ nn_check_network <- function(layers, X) {
       nn_input_error(paste0(field, ".weights"), sprintf(
         "has %d rows, but layer %d has %d units; they must match",
         n_inputs, number - 1, n_previous
-      ))
+      ), category = "shape")
     }
     if (is.null(layer$bias)) {
       next # a layer without bias
@@ -224,7 +239,7 @@ nn_check_network <- function(layers, X) {
       nn_input_error(paste0(field, ".bias"), sprintf(
         "has %d numbers, but the layer has %d units (columns of weights); they must match",
         length(layer$bias), n_units
-      ))
+      ), category = "shape")
     }
   }
   nn_check_array(X, "X", 2)
@@ -232,7 +247,7 @@ nn_check_network <- function(layers, X) {
     nn_input_error("X", sprintf(
       "has %d columns, but layers[1].weights has %d rows (one per feature); they must match",
       ncol(X), nrow(layers[[1]]$weights)
-    ))
+    ), category = "shape")
   }
 }
 
@@ -245,14 +260,14 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
   if (nrow(y) != nrow(X)) {
     nn_input_error("y", sprintf(
       "has %d rows, but X has %d (one per sample); they must match", nrow(y), nrow(X)
-    ))
+    ), category = "shape")
   }
   n_outputs <- ncol(layers[[length(layers)]]$weights)
   if (ncol(y) != n_outputs) {
     nn_input_error("y", sprintf(
       "has %d columns, but the last layer has %d units (one per output); they must match",
       ncol(y), n_outputs
-    ))
+    ), category = "shape")
   }
   if (!(nn_is_number(lr) && is.finite(lr) && lr > 0)) {
     nn_input_error("lr", paste("must be a finite number above 0; got", nn_describe(lr)))
@@ -267,7 +282,7 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
   if (!is.null(seed)) {
     nn_check_seed(seed)
   } else if (shuffle) {
-    nn_input_error("seed", "must be given to shuffle")
+    nn_input_error("seed", "must be given to shuffle", category = "structure")
   }
 }
 
@@ -509,7 +524,7 @@ nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = 
     nn_input_error("activations", sprintf(
       "has %d names, but there are %d layers; give one per layer, or one for all",
       length(activations), length(sizes) - 1
-    ))
+    ), category = "shape")
   }
   nn_check_seed(seed)
   if (!(method %in% names(nn_initialisers))) {
@@ -626,7 +641,7 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
         nn_input_error("lr", sprintf(
           "training diverged: in epoch %d, iteration %d, the loss is not finite; %s",
           epoch, batch, "a smaller lr may help"
-        ))
+        ), category = "training")
       }
       squared_error <- squared_error + batch_squared_error
       # Steps 6 to 9: the backward pass.
@@ -760,21 +775,37 @@ nn_expected_fields <- c("untrained_half_squared_error", "decimals")
 #' Read and check a fixture.
 #'
 #' @param path the file.
+#' @param max_bytes a larger file is refused before it is read.
 #' @return list(name, description, X, y, layers, lr, epochs, batch_size, shuffle,
 #'   seed, expected): batch_size and seed NULL when the file has none, shuffle
 #'   FALSE; expected NULL, or list(untrained_half_squared_error = <matrix of y's
 #'   shape>, decimals): the (y - output)^2 / 2 of the initial network, which the
 #'   tests of both languages check to that many decimals.
 #' @section Errors: an error of class nnscratch_fixture_error if the file cannot
-#'   be read, is not JSON, or breaks the format; the message names the file and
-#'   the field.
-nn_load_fixture <- function(path) {
-  text <- tryCatch(
-    paste(readLines(path, encoding = "UTF-8", warn = FALSE), collapse = "\n"),
-    condition = function(e) {
-      nn_input_error(NULL, paste0("cannot be read (", conditionMessage(e), ")"), path)
-    }
-  )
+#'   be read, is too large, is not UTF-8 JSON, or breaks the format; the message
+#'   names the file and the field. Nothing is written.
+nn_load_fixture <- function(path, max_bytes = 1e8) {
+  size <- file.size(path)
+  if (is.na(size) || dir.exists(path)) {
+    nn_input_error(NULL, "cannot be read (no such file)", path, category = "file")
+  }
+  if (size > max_bytes) {
+    nn_input_error(NULL, sprintf("is %.0f bytes, over the limit of %.0f (max_bytes)",
+                                 size, max_bytes), path, category = "file")
+  }
+  bytes <- readBin(path, "raw", size)
+  if (length(bytes) >= 3 && identical(bytes[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) {
+    nn_input_error(NULL, "starts with a byte-order mark; JSON is UTF-8 without one", path,
+                   category = "json")
+  }
+  if (any(bytes == 0)) {
+    nn_input_error(NULL, "is not valid JSON (a NUL byte)", path, category = "json")
+  }
+  text <- rawToChar(bytes)
+  Encoding(text) <- "UTF-8"
+  if (!validUTF8(text)) {
+    nn_input_error(NULL, "is not UTF-8 text", path, category = "json")
+  }
   # NaN and Infinity are not JSON, but Python writes them: read them as numbers
   # too large for a double, so that the check for finite numbers names their field.
   tokens <- gregexpr('"(?:[^"\\\\]|\\\\.)*"|-?Infinity|NaN', text, perl = TRUE)
@@ -786,29 +817,32 @@ nn_load_fixture <- function(path) {
     jsonlite::fromJSON(text, simplifyVector = FALSE),
     error = function(e) {
       detail <- gsub("\\s+", " ", trimws(conditionMessage(e)))
-      nn_input_error(NULL, paste0("is not valid JSON (", detail, ")"), path)
+      nn_input_error(NULL, paste0("is not valid JSON (", detail, ")"), path, category = "json")
     }
   )
   tryCatch(
     nn_read_fixture(content),
-    nnscratch_input_error = function(e) nn_input_error(e$field, e$problem, path)
+    nnscratch_input_error = function(e) nn_input_error(e$field, e$problem, path, e$category)
   )
 }
 
 nn_read_fixture <- function(content) {
   nn_check_object(content, NULL, nn_fixture_fields, nn_fixture_optional_fields)
   if (!identical(content$format, nn_fixture_format)) {
-    nn_input_error("format", sprintf("must be '%s'", nn_fixture_format))
+    nn_input_error("format", sprintf("must be '%s'", nn_fixture_format), category = "structure")
   }
   for (field in c("name", "description")) {
     if (!(is.character(content[[field]]) && length(content[[field]]) == 1)) {
-      nn_input_error(field, paste("must be a string; got", nn_describe(content[[field]])))
+      nn_input_error(
+        field, paste("must be a string; got", nn_describe(content[[field]])),
+        category = "structure"
+      )
     }
   }
   X <- nn_read_matrix(content$X, "X")
   y <- nn_read_matrix(content$y, "y")
   if (!is.list(content$layers) || !is.null(names(content$layers)) || length(content$layers) == 0) {
-    nn_input_error("layers", "must be a non-empty array of layers")
+    nn_input_error("layers", "must be a non-empty array of layers", category = "structure")
   }
   layers <- Map(
     function(layer, number) nn_read_layer(layer, sprintf("layers[%d]", number)),
@@ -832,23 +866,26 @@ nn_read_fixture <- function(content) {
 nn_check_object <- function(value, field, required, optional = character()) {
   allowed <- c(required, optional)
   if (!is.list(value) || is.null(names(value))) {
-    nn_input_error(field, paste("must be a JSON object; got", nn_describe(value)))
+    nn_input_error(
+      field, paste("must be a JSON object; got", nn_describe(value)),
+      category = "structure"
+    )
   }
   prefix <- if (is.null(field)) "" else paste0(field, ".")
   for (key in unique(names(value)[duplicated(names(value))])) {
-    nn_input_error(paste0(prefix, key), "appears more than once")
+    nn_input_error(paste0(prefix, key), "appears more than once", category = "structure")
   }
   for (key in names(value)) {
     if (!(key %in% allowed)) {
       nn_input_error(paste0(prefix, key), sprintf(
         "is not a field of %s (the fields are %s)",
         nn_fixture_format, paste(allowed, collapse = ", ")
-      ))
+      ), category = "structure")
     }
   }
   for (key in required) {
     if (!(key %in% names(value))) {
-      nn_input_error(paste0(prefix, key), "is missing")
+      nn_input_error(paste0(prefix, key), "is missing", category = "structure")
     }
   }
 }
@@ -859,7 +896,9 @@ nn_read_layer <- function(value, field) {
   bias <- if (is.null(value$bias)) NULL else nn_read_numbers(value$bias, paste0(field, ".bias"))
   if (!(is.character(value$activation) && length(value$activation) == 1)) {
     nn_input_error(
-      paste0(field, ".activation"), paste("must be a string; got", nn_describe(value$activation))
+      paste0(field, ".activation"),
+      paste("must be a string; got", nn_describe(value$activation)),
+      category = "structure"
     )
   }
   list(weights = weights, bias = bias, activation = value$activation)
@@ -870,7 +909,10 @@ nn_read_expected <- function(value, y) {
   field <- "expected.untrained_half_squared_error"
   values <- nn_read_matrix(value$untrained_half_squared_error, field)
   if (!identical(dim(values), dim(y))) {
-    nn_input_error(field, sprintf("must have the shape of y, %d x %d", nrow(y), ncol(y)))
+    nn_input_error(
+      field, sprintf("must have the shape of y, %d x %d", nrow(y), ncol(y)),
+      category = "shape"
+    )
   }
   nn_check_whole(value$decimals, "expected.decimals", 0, 17)
   list(untrained_half_squared_error = values, decimals = as.integer(value$decimals))
@@ -879,7 +921,10 @@ nn_read_expected <- function(value, y) {
 # A JSON array of equally long rows of numbers, as a numeric matrix.
 nn_read_matrix <- function(value, field) {
   if (!is.list(value) || !is.null(names(value)) || length(value) == 0) {
-    nn_input_error(field, "must be a non-empty array of rows (arrays of numbers)")
+    nn_input_error(
+      field, "must be a non-empty array of rows (arrays of numbers)",
+      category = "structure"
+    )
   }
   for (number in seq_along(value)) {
     row <- nn_read_numbers(value[[number]], field, row = number)
@@ -887,7 +932,7 @@ nn_read_matrix <- function(value, field) {
       nn_input_error(field, sprintf(
         "row %d has %d numbers, but row 1 has %d; every row must have the same length",
         number, length(row), length(value[[1]])
-      ))
+      ), category = "shape")
     }
   }
   matrix(as.numeric(unlist(value)), nrow = length(value), byrow = TRUE)
@@ -897,7 +942,10 @@ nn_read_matrix <- function(value, field) {
 nn_read_numbers <- function(value, field, row = NULL) {
   container <- if (is.null(row)) "" else sprintf("row %d ", row)
   if (!is.list(value) || !is.null(names(value)) || length(value) == 0) {
-    nn_input_error(field, paste0(container, "must be a non-empty array of numbers"))
+    nn_input_error(
+      field, paste0(container, "must be a non-empty array of numbers"),
+      category = "structure"
+    )
   }
   for (position in seq_along(value)) {
     number <- value[[position]]
@@ -907,7 +955,10 @@ nn_read_numbers <- function(value, field, row = NULL) {
       sprintf("row %d, column %d", row, position)
     }
     if (!nn_is_number(number)) {
-      nn_input_error(field, paste0(where, " is ", nn_describe(number), ", not a number"))
+      nn_input_error(
+        field, paste0(where, " is ", nn_describe(number), ", not a number"),
+        category = "structure"
+      )
     }
     if (!is.finite(number)) {
       nn_input_error(field, paste0(where, " is not finite; NaN and Infinity are refused"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnscratch
-from cases import ROOT
+from cases import BAD_CASES, ROOT, bad_fixture_text
 from nnscratch import __main__ as cli
 from nnscratch.rbridge import RSession
 
@@ -235,3 +235,17 @@ def test_r_crosscheck_runs_the_harness():
     r = r_cli("crosscheck", ROOT / "fixtures" / "xor.json")
     assert r.returncode == 0
     assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in r.stdout
+
+
+@pytest.mark.parametrize("case", BAD_CASES, ids=lambda case: case["name"])
+def test_every_bad_fixture_is_one_line_and_exit_2(capsys, tmp_path, case):
+    path = tmp_path / "bad.json"
+    path.write_text(bad_fixture_text(case), encoding="utf-8")
+    status, out, err = run(capsys, "train", path)
+    assert (status, out) == (2, "")
+    where = "" if case["field"] is None else f"{case['field']}: "
+    assert err.startswith(
+        f"error: {path}: {where}{case.get('problem', case.get('problem_starts'))}"
+    )
+    assert err.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.json"]

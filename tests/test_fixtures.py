@@ -182,10 +182,11 @@ def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
 def test_bad_fixture_is_refused_naming_file_and_field(case, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(bad_fixture_text(case), encoding="utf-8")
+    before = path.read_bytes()
     with pytest.raises(nnscratch.FixtureError) as raised:
         nnscratch.load_fixture(path)
     error = raised.value
-    assert (error.path, error.field) == (str(path), case["field"])
+    assert (error.path, error.field, error.category) == (str(path), case["field"], case["category"])
     if "problem" in case:
         assert error.problem == case["problem"]
     else:
@@ -193,8 +194,87 @@ def test_bad_fixture_is_refused_naming_file_and_field(case, tmp_path):
     where = "" if case["field"] is None else f"{case['field']}: "
     assert str(error) == f"{path}: {where}{error.problem}"
     assert [p.name for p in tmp_path.iterdir()] == ["bad.json"]
+    assert path.read_bytes() == before
 
 
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(nnscratch.FixtureError, match=r"nothing\.json: cannot be read"):
         nnscratch.load_fixture(tmp_path / "nothing.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem", "category"),
+    [
+        (b"", "is not valid JSON (Expecting value", "json"),
+        (b'{"format": "nnscratch-fixture/1", "name": "\xff"}', "is not UTF-8 text", "json"),
+        (b'{"format": \x00}', "is not valid JSON (", "json"),
+        (b"null", "must be a JSON object; got null", "structure"),
+    ],
+)
+def test_files_that_are_not_json_text(tmp_path, content, problem, category):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(nnscratch.FixtureError) as raised:
+        nnscratch.load_fixture(path)
+    assert raised.value.problem.startswith(problem)
+    assert (raised.value.field, raised.value.category) == (None, category)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "large.json"
+    path.write_text(" " * 2000 + (ROOT / "fixtures" / "article.json").read_text())
+
+    def refuse(*arguments, **options):
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(nnscratch.fixtures, "open", refuse, raising=False)
+    with pytest.raises(nnscratch.FixtureError) as raised:
+        nnscratch.load_fixture(path, max_bytes=2000)
+    monkeypatch.undo()
+    assert (
+        raised.value.problem
+        == f"is {path.stat().st_size} bytes, over the limit of 2000 (max_bytes)"
+    )
+    assert raised.value.category == "file"
+    assert nnscratch.load_fixture(path).name == "article"  # under the default 100 MB
+
+
+class BreaksHalfway:
+    """A file whose write stops half-way with a full disk."""
+
+    def __init__(self, path, mode, **options):
+        self.file = open(path, mode, **options)  # noqa: SIM115 - closed in __exit__
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.file.close()
+
+    def write(self, content):
+        self.file.write(content[: len(content) // 2])
+        raise OSError("No space left on device")
+
+
+@pytest.mark.parametrize("what", ["model", "trace", "plot"])
+def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path, monkeypatch, what):
+    from nnscratch.plots import plot_training
+
+    fixture = nnscratch.load_fixture(ROOT / "fixtures" / "xor.json")
+    fixture.epochs = 5
+    result = nnscratch.train_fixture(fixture, trace=True)
+    write = {
+        "model": lambda path: nnscratch.save_fixture(fixture, path),
+        "trace": lambda path: nnscratch.write_trace_csv(result.trace, path),
+        "plot": lambda path: plot_training(result, fixture, path),
+    }[what]
+    target = tmp_path / "old"
+    target.write_bytes(b"the old file")
+    monkeypatch.setattr(nnscratch.fixtures, "open", BreaksHalfway, raising=False)
+    with pytest.raises(OSError, match="No space left on device"):
+        write(target)
+    monkeypatch.undo()
+    assert target.read_bytes() == b"the old file"
+    assert [path.name for path in tmp_path.iterdir()] == ["old"]
+    write(target)  # and with room on the disk, the new one
+    assert target.read_bytes() != b"the old file"

@@ -12,14 +12,26 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .lehmer import MODULUS
 
+# What kind of thing is wrong; R's conditions carry the same names.
+CATEGORIES = {
+    "file": "the file cannot be read, or is too large",
+    "json": "the text is not JSON",
+    "structure": "a field is missing, unknown, repeated, or of the wrong JSON type",
+    "shape": "an array is empty, ragged, or does not fit another",
+    "value": "a number or name is out of range: not finite, not whole, not known",
+    "training": "training diverged",
+}
+
 
 class InputError(ValueError):
-    """Bad input. ``field`` names what is wrong (``"X"``, ``"layers[2].bias"``), or is None."""
+    """Bad input. ``field`` names what is wrong (``"X"``, ``"layers[2].bias"``), or is None;
+    ``category`` is a key of :data:`CATEGORIES`."""
 
-    def __init__(self, field, problem):
+    def __init__(self, field, problem, category="value"):
         super().__init__(problem if field is None else f"{field}: {problem}")
         self.field = field
         self.problem = problem
+        self.category = category
 
 
 def format_numbers(values):
@@ -70,9 +82,13 @@ def describe(value):
 def check_array(value, field, ndim):
     """Refuse anything but a non-empty, finite float array of ``ndim`` dimensions."""
     if not isinstance(value, np.ndarray) or value.ndim != ndim or value.dtype.kind != "f":
-        raise InputError(field, f"must be a {'vector' if ndim == 1 else 'matrix'} of numbers")
+        raise InputError(
+            field,
+            f"must be a {'vector' if ndim == 1 else 'matrix'} of numbers",
+            category="structure",
+        )
     if value.size == 0:
-        raise InputError(field, "must not be empty")
+        raise InputError(field, "must not be empty", category="shape")
     if not np.isfinite(value).all():
         raise InputError(field, "holds NaN or an infinite value; every number must be finite")
 
@@ -80,7 +96,7 @@ def check_array(value, field, ndim):
 def check_network(layers, X):
     """Check that ``layers`` form a network and that ``X`` fits its first layer."""
     if len(layers) == 0:
-        raise InputError("layers", "must hold at least one layer")
+        raise InputError("layers", "must hold at least one layer", category="shape")
     for number, layer in enumerate(layers, start=1):
         field = f"layers[{number}]"
         if layer.activation not in ACTIVATIONS:
@@ -96,6 +112,7 @@ def check_network(layers, X):
                 f"{field}.weights",
                 f"has {n_inputs} rows, but layer {number - 1} "
                 f"has {n_previous} units; they must match",
+                category="shape",
             )
         if layer.bias is None:
             continue  # a layer without bias
@@ -105,6 +122,7 @@ def check_network(layers, X):
                 f"{field}.bias",
                 f"has {len(layer.bias)} numbers, but the layer has "
                 f"{n_units} units (columns of weights); they must match",
+                category="shape",
             )
     check_array(X, "X", 2)
     if X.shape[1] != layers[0].weights.shape[0]:
@@ -112,6 +130,7 @@ def check_network(layers, X):
             "X",
             f"has {X.shape[1]} columns, but layers[1].weights has "
             f"{layers[0].weights.shape[0]} rows (one per feature); they must match",
+            category="shape",
         )
 
 
@@ -121,7 +140,9 @@ def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, see
     check_array(y, "y", 2)
     if y.shape[0] != X.shape[0]:
         raise InputError(
-            "y", f"has {y.shape[0]} rows, but X has {X.shape[0]} (one per sample); they must match"
+            "y",
+            f"has {y.shape[0]} rows, but X has {X.shape[0]} (one per sample); they must match",
+            category="shape",
         )
     n_outputs = layers[-1].weights.shape[1]
     if y.shape[1] != n_outputs:
@@ -129,6 +150,7 @@ def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, see
             "y",
             f"has {y.shape[1]} columns, but the last layer has {n_outputs} "
             "units (one per output); they must match",
+            category="shape",
         )
     if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
         raise InputError("lr", f"must be a finite number above 0; got {describe(lr)}")
@@ -140,7 +162,7 @@ def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, see
     if seed is not None:
         check_seed(seed)
     elif shuffle:
-        raise InputError("seed", "must be given to shuffle")
+        raise InputError("seed", "must be given to shuffle", category="structure")
 
 
 def check_seed(seed):

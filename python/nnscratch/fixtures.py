@@ -26,8 +26,8 @@ EXPECTED_FIELDS = ["untrained_half_squared_error", "decimals"]
 class FixtureError(InputError):
     """A fixture that cannot be used; the message names the file and the field."""
 
-    def __init__(self, path, field, problem):
-        super().__init__(field, problem)
+    def __init__(self, path, field, problem, category="value"):
+        super().__init__(field, problem, category)
         self.args = (f"{path}: {self.args[0]}",)
         self.path = path
 
@@ -79,12 +79,14 @@ class _JSONObject(dict):
         self.repeated = [key for key in self if keys.count(key) > 1]
 
 
-def load_fixture(path):
+def load_fixture(path, max_bytes=100_000_000):
     """Read and check a fixture.
 
     Parameters
     ----------
     path : str or os.PathLike
+    max_bytes : int
+        A larger file is refused before it is read.
 
     Returns
     -------
@@ -93,38 +95,56 @@ def load_fixture(path):
     Raises
     ------
     FixtureError
-        If the file cannot be read, is not JSON, or breaks the format; the
-        message names the file and the field.
+        If the file cannot be read, is too large, is not UTF-8 JSON, or breaks the
+        format; the message names the file and the field. Nothing is written.
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FixtureError(path, None, f"cannot be read ({error})") from None
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise FixtureError(
+                path,
+                None,
+                f"is {size} bytes, over the limit of {max_bytes} (max_bytes)",
+                category="file",
+            )
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise FixtureError(path, None, f"cannot be read ({error})", category="file") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise FixtureError(
+            path, None, "starts with a byte-order mark; JSON is UTF-8 without one", category="json"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FixtureError(path, None, "is not UTF-8 text", category="json") from None
     try:
         # NaN and Infinity are not JSON, but Python writes them: read them as
         # numbers so that the check for finite numbers names their field.
         content = json.loads(text, object_pairs_hook=_JSONObject)
     except json.JSONDecodeError as error:
-        raise FixtureError(path, None, f"is not valid JSON ({error})") from None
+        raise FixtureError(path, None, f"is not valid JSON ({error})", category="json") from None
     try:
         return _read_fixture(content)
     except InputError as error:
-        raise FixtureError(path, error.field, error.problem) from None
+        raise FixtureError(path, error.field, error.problem, error.category) from None
 
 
 def _read_fixture(content):
     _check_object(content, None, FIELDS, OPTIONAL_FIELDS)
     if content["format"] != FORMAT:
-        raise InputError("format", f"must be '{FORMAT}'")
+        raise InputError("format", f"must be '{FORMAT}'", category="structure")
     for field in ("name", "description"):
         if not isinstance(content[field], str):
-            raise InputError(field, f"must be a string; got {describe(content[field])}")
+            raise InputError(
+                field, f"must be a string; got {describe(content[field])}", category="structure"
+            )
     X = _read_matrix(content["X"], "X")
     y = _read_matrix(content["y"], "y")
     if not isinstance(content["layers"], list) or not content["layers"]:
-        raise InputError("layers", "must be a non-empty array of layers")
+        raise InputError("layers", "must be a non-empty array of layers", category="structure")
     layers = [
         _read_layer(layer, f"layers[{number}]")
         for number, layer in enumerate(content["layers"], start=1)
@@ -152,18 +172,22 @@ def _check_object(value, field, required, optional=()):
     """A JSON object with all the keys ``required``, maybe some ``optional``, each once."""
     allowed = required + list(optional)
     if not isinstance(value, dict):
-        raise InputError(field, f"must be a JSON object; got {describe(value)}")
+        raise InputError(
+            field, f"must be a JSON object; got {describe(value)}", category="structure"
+        )
     prefix = "" if field is None else f"{field}."
     for key in value.repeated:
-        raise InputError(prefix + key, "appears more than once")
+        raise InputError(prefix + key, "appears more than once", category="structure")
     for key in value:
         if key not in allowed:
             raise InputError(
-                prefix + key, f"is not a field of {FORMAT} (the fields are {', '.join(allowed)})"
+                prefix + key,
+                f"is not a field of {FORMAT} (the fields are {', '.join(allowed)})",
+                category="structure",
             )
     for key in required:
         if key not in value:
-            raise InputError(prefix + key, "is missing")
+            raise InputError(prefix + key, "is missing", category="structure")
 
 
 def _read_layer(value, field):
@@ -172,7 +196,9 @@ def _read_layer(value, field):
     bias = None if value["bias"] is None else _read_numbers(value["bias"], f"{field}.bias")
     if not isinstance(value["activation"], str):
         raise InputError(
-            f"{field}.activation", f"must be a string; got {describe(value['activation'])}"
+            f"{field}.activation",
+            f"must be a string; got {describe(value['activation'])}",
+            category="structure",
         )
     return Layer(weights, bias, value["activation"])
 
@@ -182,7 +208,9 @@ def _read_expected(value, y):
     field = "expected.untrained_half_squared_error"
     values = _read_matrix(value["untrained_half_squared_error"], field)
     if values.shape != y.shape:
-        raise InputError(field, f"must have the shape of y, {y.shape[0]} x {y.shape[1]}")
+        raise InputError(
+            field, f"must have the shape of y, {y.shape[0]} x {y.shape[1]}", category="shape"
+        )
     check_whole(value["decimals"], "expected.decimals", 0, 17)
     return {"untrained_half_squared_error": values, "decimals": int(value["decimals"])}
 
@@ -190,7 +218,9 @@ def _read_expected(value, y):
 def _read_matrix(value, field):
     """A JSON array of equally long rows of numbers, as a 2-d float array."""
     if not isinstance(value, list) or not value:
-        raise InputError(field, "must be a non-empty array of rows (arrays of numbers)")
+        raise InputError(
+            field, "must be a non-empty array of rows (arrays of numbers)", category="structure"
+        )
     for number, row in enumerate(value, start=1):
         _read_numbers(row, field, row=number)
         if len(row) != len(value[0]):
@@ -198,6 +228,7 @@ def _read_matrix(value, field):
                 field,
                 f"row {number} has {len(row)} numbers, but row 1 has "
                 f"{len(value[0])}; every row must have the same length",
+                category="shape",
             )
     return np.array(value, dtype=float)
 
@@ -206,11 +237,15 @@ def _read_numbers(value, field, row=None):
     """A non-empty JSON array of finite numbers (row ``row`` of a matrix), as a float array."""
     container = "" if row is None else f"row {row} "
     if not isinstance(value, list) or not value:
-        raise InputError(field, f"{container}must be a non-empty array of numbers")
+        raise InputError(
+            field, f"{container}must be a non-empty array of numbers", category="structure"
+        )
     for position, number in enumerate(value, start=1):
         where = f"entry {position}" if row is None else f"row {row}, column {position}"
         if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise InputError(field, f"{where} is {describe(number)}, not a number")
+            raise InputError(
+                field, f"{where} is {describe(number)}, not a number", category="structure"
+            )
         if not _is_finite(number):
             raise InputError(field, f"{where} is not finite; NaN and Infinity are refused")
     return np.array(value, dtype=float)

@@ -110,6 +110,7 @@ def init_layers(sizes, activations, seed, method="uniform", bias=True):
             "activations",
             f"has {len(activations)} names, but there are {len(sizes) - 1} layers; "
             "give one per layer, or one for all",
+            category="shape",
         )
     check_seed(seed)
     if method not in INITIALISERS:
@@ -256,6 +257,7 @@ def train(
                     "lr",
                     f"training diverged: in epoch {epoch + 1}, iteration {batch + 1}, "
                     "the loss is not finite; a smaller lr may help",
+                    category="training",
                 )
             squared_error += batch_squared_error
             # Steps 6 to 9: the backward pass.

@@ -27,7 +27,8 @@ _CONVERTER = default_converter + numpy2ri.converter
 _CALL = ro.r("""
 function(f, ...) {
   tryCatch(f(...), nnscratch_input_error = function(e) {
-    list(nnscratch_error = TRUE, field = e$field, problem = e$problem, path = e$path)
+    list(nnscratch_error = TRUE, field = e$field, problem = e$problem, path = e$path,
+         category = e$category)
   })
 }
 """)
@@ -77,12 +78,11 @@ class RSession:
         kwargs = {key: _to_r(value) for key, value in kwargs.items()}
         result = _CALL(self.function(name), *args, **kwargs)
         if isinstance(result, ListVector) and "nnscratch_error" in (result.names or ()):
-            field, problem, path = (
-                _string(result.rx2(key)) for key in ("field", "problem", "path")
-            )
+            keys = ("field", "problem", "path", "category")
+            field, problem, path, category = (_string(result.rx2(key)) for key in keys)
             if path is None:
-                raise InputError(field, problem)
-            raise FixtureError(path, field, problem)
+                raise InputError(field, problem, category)
+            raise FixtureError(path, field, problem, category)
         return result
 
     def load_fixture(self, path):

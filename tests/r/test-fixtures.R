@@ -69,6 +69,7 @@ test_that("every bad fixture is refused naming the file and the field, as in Pyt
     expect_s3_class(error, "nnscratch_fixture_error")
     expect_identical(error$path, path, label = case$name)
     expect_identical(error$field, case$field, label = case$name)
+    expect_identical(error$category, case$category, label = case$name)
     if (!is.null(case[["problem"]])) {
       expect_identical(error$problem, case[["problem"]], label = case$name)
     } else {
@@ -83,4 +84,64 @@ test_that("every bad fixture is refused naming the file and the field, as in Pyt
 test_that("a missing file is refused naming it", {
   expect_error(nn_load_fixture(file.path(tempdir(), "nothing.json")),
                "nothing.json: cannot be read", class = "nnscratch_fixture_error")
+})
+
+test_that("files that are not JSON text are refused, as in Python", {
+  path <- tempfile(fileext = ".json")
+  refused <- function(bytes) {
+    writeBin(bytes, path)
+    tryCatch(nn_load_fixture(path), nnscratch_fixture_error = function(e) e)
+  }
+  error <- refused(raw(0))
+  expect_identical(error$category, "json")
+  expect_true(startsWith(error$problem, "is not valid JSON ("))
+  error <- refused(c(charToRaw('{"format": "nnscratch-fixture/1", "name": "'), as.raw(0xff),
+                     charToRaw('"}')))
+  expect_identical(c(error$problem, error$category), c("is not UTF-8 text", "json"))
+  error <- refused(c(charToRaw('{"format": '), as.raw(0), charToRaw("}")))
+  expect_identical(error$category, "json")
+  error <- refused(charToRaw("null"))
+  expect_identical(c(error$problem, error$category), c("must be a JSON object; got null", "structure"))
+})
+
+test_that("a file over the size limit is refused before it is read", {
+  path <- tempfile(fileext = ".json")
+  article <- readChar(file.path(nn_root, "fixtures", "article.json"), 1e6, useBytes = TRUE)
+  writeBin(charToRaw(paste0(strrep(" ", 2000), article)), path)
+  error <- tryCatch(nn_load_fixture(path, max_bytes = 2000), nnscratch_fixture_error = function(e) e)
+  expect_identical(error$problem,
+                   sprintf("is %.0f bytes, over the limit of 2000 (max_bytes)", file.size(path)))
+  expect_identical(error$category, "file")
+  expect_identical(nn_load_fixture(path)$name, "article")
+})
+
+test_that("a write that fails half-way leaves the old file, for models, traces and plots", {
+  fixture <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  fixture$epochs <- 5L
+  result <- nn_train_fixture(fixture, trace = TRUE)
+  writes <- list(
+    model = function(path) nn_save_fixture(fixture, path),
+    trace = function(path) nn_write_trace_csv(result$trace, path),
+    plot = function(path) nn_plot_training(result, fixture, path)
+  )
+  # nn_write_atomically as it is, but with a writeBin that stops half-way, the disk full.
+  breaks_halfway <- nn_write_atomically
+  environment(breaks_halfway) <- list2env(list(writeBin = function(object, con) {
+    base::writeBin(object[seq_len(length(object) %/% 2)], con)
+    stop("No space left on device", call. = FALSE)
+  }), parent = environment(nn_write_atomically))
+  writes_well <- nn_write_atomically
+  for (what in names(writes)) {
+    folder <- tempfile()
+    dir.create(folder)
+    target <- file.path(folder, "old")
+    writeLines("the old file", target)
+    nn_write_atomically <<- breaks_halfway
+    expect_error(writes[[what]](target), "No space left on device", label = what)
+    nn_write_atomically <<- writes_well
+    expect_identical(readLines(target), "the old file", label = what)
+    expect_identical(list.files(folder, all.files = TRUE, no.. = TRUE), "old", label = what)
+    writes[[what]](target)
+    expect_false(identical(readLines(target, warn = FALSE)[1], "the old file"), label = what)
+  }
 })
