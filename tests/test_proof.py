@@ -127,3 +127,27 @@ def test_a_change_of_1e_9_in_one_python_step_is_named(
     monkeypatch.undo()
     clean = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True)
     assert compare_traces(clean.trace, r.trace).ok
+
+
+def test_training_that_diverges_stops_with_the_same_error_in_both_languages(r_session):
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "linear_output.json")
+    message = (
+        "lr: training diverged: in epoch 65, iteration 1, the loss is not finite; "
+        "a smaller lr may help"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings on the way
+        with pytest.raises(nnscratch.InputError) as python:
+            nnscratch.train(f.layers, f.X, f.y, 5, 100)
+    with pytest.raises(nnscratch.InputError) as r:
+        r_session.train(f.layers, f.X, f.y, 5, 100)
+    assert str(python.value) == str(r.value) == message
+    assert python.value.category == r.value.category == "training"
+
+
+def test_saturated_activations_are_the_same_in_both_languages(r_session):
+    z = np.array([[-800.0, -400.0, -30.0, 0.0, 30.0, 400.0, 800.0]])
+    for name in ACTIVATIONS:
+        python = ACTIVATIONS[name](z)
+        r = np.asarray(r_session.call(f"nn_{name}", z))
+        np.testing.assert_allclose(python, r, rtol=1e-15, atol=0)
