@@ -572,14 +572,16 @@ nn_forward <- function(layers, X) {
 nn_backward <- function(layers, activation, error) {
   n_layers <- length(layers)
   # Step 6: the slope of every layer's activation, from its output.
-  slope <- Map(function(layer, a) nn_slopes[[layer$activation]](a), layers, activation)
+  slope <- delta <- error_at_layer <- vector("list", n_layers)
+  for (l in seq_len(n_layers)) {
+    slope[[l]] <- nn_slopes[[layers[[l]]$activation]](activation[[l]])
+  }
   # Step 7: the output layer's delta.
-  delta <- vector("list", n_layers)
-  error_at_layer <- vector("list", n_layers)
   delta[[n_layers]] <- error * slope[[n_layers]]
-  # Steps 8 and 9, from the last hidden layer back to the first.
-  for (l in rev(seq_len(n_layers - 1))) {
-    error_at_layer[[l]] <- delta[[l + 1]] %*% t(layers[[l + 1]]$weights)
+  # Steps 8 and 9, from the last hidden layer back to the first (n - 1, ..., 1).
+  # tcrossprod(D, W) is D %*% t(W), without making t(W).
+  for (l in n_layers - seq_len(n_layers - 1)) {
+    error_at_layer[[l]] <- tcrossprod(delta[[l + 1]], layers[[l + 1]]$weights)
     delta[[l]] <- error_at_layer[[l]] * slope[[l]]
   }
   list(slope = slope, delta = delta, error_at_layer = error_at_layer)
@@ -614,6 +616,7 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
   n_layers <- length(layers)
   batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
   batches <- ceiling(n_samples / batch_size)
+  whole <- batches == 1 && !shuffle # every batch is the whole data, in its order
   loss <- numeric(epochs)
   recorded <- if (trace) nn_new_trace(layers, batch_size, epochs * batches) else NULL
   state <- seed
@@ -628,8 +631,13 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
     squared_error <- 0
     for (batch in seq_len(batches)) {
       rows <- order[((batch - 1) * batch_size + 1):min(batch * batch_size, n_samples)]
-      X_batch <- X[rows, , drop = FALSE] # nolint: object_name_linter. X, as in the maths.
-      y_batch <- y[rows, , drop = FALSE]
+      if (whole) { # the data as it is: R would copy it to take all its rows
+        X_batch <- X # nolint: object_name_linter. X, as in the maths.
+        y_batch <- y
+      } else {
+        X_batch <- X[rows, , drop = FALSE] # nolint: object_name_linter.
+        y_batch <- y[rows, , drop = FALSE]
+      }
       # Steps 2 to 4: the forward pass.
       forward <- nn_forward(layers, X_batch)
       layer_input <- forward$layer_input
@@ -650,10 +658,10 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       delta <- backward$delta
       error_at_layer <- backward$error_at_layer
       # Steps 10 and 11: move weights and bias by lr times the gradient summed over
-      # the batch's samples.
+      # the batch's samples. crossprod(A, D) is t(A) %*% D, without making t(A).
       for (l in seq_len(n_layers)) {
         previous <- if (l == 1) X_batch else activation[[l - 1]]
-        layers[[l]]$weights <- layers[[l]]$weights + lr * (t(previous) %*% delta[[l]])
+        layers[[l]]$weights <- layers[[l]]$weights + lr * crossprod(previous, delta[[l]])
         if (!is.null(layers[[l]]$bias)) {
           layers[[l]]$bias <- layers[[l]]$bias + lr * colSums(delta[[l]])
         }

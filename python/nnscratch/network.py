@@ -239,19 +239,20 @@ def train(
     recorded = new_trace(layers, batch_size, epochs * batches) if trace else None
     state = seed
     for epoch in range(epochs):
-        # Step 0: the order in which this epoch takes the samples.
-        order = np.arange(n_samples)
+        # Step 0: the order in which this epoch takes the samples (None: as they are).
+        order = None
         if shuffle:
             order, state = lehmer_shuffle(n_samples, state)
         squared_error = 0.0
         for batch in range(batches):
-            rows = order[batch * batch_size : (batch + 1) * batch_size]
+            start, stop = batch * batch_size, min((batch + 1) * batch_size, n_samples)
+            rows = slice(start, stop) if order is None else order[start:stop]  # a slice: no copy
             X_batch, y_batch = X[rows], y[rows]
             # Steps 2 to 4: the forward pass.
             layer_input, activation = forward(layers, X_batch)
             # Step 5: the error at the output, and the loss it gives.
             error = y_batch - activation[-1]
-            batch_squared_error = np.sum(error**2)
+            batch_squared_error = float(np.vdot(error, error))  # the sum of squared errors
             if not math.isfinite(batch_squared_error):
                 raise InputError(
                     "lr",
@@ -266,14 +267,15 @@ def train(
             # the batch's samples.
             for l, layer in enumerate(layers):
                 previous = X_batch if l == 0 else activation[l - 1]
-                layer.weights = layer.weights + lr * (previous.T @ delta[l])
+                layer.weights += lr * (previous.T @ delta[l])
                 if layer.bias is not None:
-                    layer.bias = layer.bias + lr * delta[l].sum(axis=0)
+                    layer.bias += lr * delta[l].sum(axis=0)
             # Record the iteration: weights and bias as they are after the update.
             if recorded is not None:
                 k = epoch * batches + batch
                 recorded.epoch[k], recorded.iteration[k] = epoch + 1, batch + 1
-                recorded.samples[k, : len(rows)] = rows + 1
+                samples = np.arange(start, stop) if order is None else rows
+                recorded.samples[k, : stop - start] = samples + 1
                 recorded.loss[k] = batch_squared_error / error.size / 2
                 now = {
                     "layer_input": layer_input,
@@ -297,6 +299,7 @@ def train(
     return TrainResult(layers, loss, recorded)
 
 
+@np.errstate(over="ignore")  # a saturated sigmoid: exp(-z) is Inf, the output exactly 0
 def predict(layers, X):
     """The network's output for ``X``.
 
@@ -331,6 +334,7 @@ def predict_class(layers, X):
     return np.argmax(output, axis=1)
 
 
+@np.errstate(over="ignore")  # as in predict
 def gradient_check(layers, X, y, h=1e-3):
     """Compare backprop's gradient with central finite differences, for every weight and bias.
 
