@@ -2,10 +2,10 @@
 
 plant(function, target, when, amount) returns a copy of ``function`` in which the
 value given to ``target`` gets ``amount`` added wherever ``when`` (Python code, say
-"l == 0") holds. ``target`` is the left side of an assignment ("delta[l]"), the list
-an append fills ("layer_input.append"), or "return" for the returned value. The
-source file is not touched: the harness uses this to prove that it notices a wrong
-step. tests/plant.R does the same for R.
+"l == 0") holds. ``target`` is the left side of an assignment or of a ``+=``
+("delta[l]", "layer.weights"), the list an append fills ("layer_input.append"), or
+"return" for the returned value. The source file is not touched: the harness uses
+this to prove that it notices a wrong step. tests/plant.R does the same for R.
 """
 
 import ast
@@ -28,6 +28,12 @@ def plant(function, target, when, amount):
         def visit_Assign(self, node):
             self.generic_visit(node)
             if [ast.unparse(t) for t in node.targets] == [target]:
+                node.value = add_change(node.value)
+            return node
+
+        def visit_AugAssign(self, node):  # x += value
+            self.generic_visit(node)
+            if ast.unparse(node.target) == target:
                 node.value = add_change(node.value)
             return node
 

@@ -8,7 +8,6 @@ import pytest
 
 import nnscratch
 from cases import ROOT
-from nnscratch.activations import sigmoid
 
 
 @pytest.fixture(scope="module")
@@ -205,10 +204,13 @@ def test_trace_table_has_one_row_per_number_in_reading_order(two_hidden):
     assert table.groupby("quantity")["step"].nunique().to_dict()["delta"] == 2  # steps 7 and 9
 
 
-def test_sigmoid_saturates_without_warnings():
+def test_a_saturated_sigmoid_gives_no_warnings_in_predict_and_train():
+    layers = [nnscratch.Layer([[1.0]], None, "sigmoid")]  # the output is sigmoid(x)
+    X = np.array([[-800.0], [800.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert sigmoid(np.array([-800.0, 800.0])).tolist() == [0.0, 1.0]
+        assert nnscratch.predict(layers, X).tolist() == [[0.0], [1.0]]
+        nnscratch.train(layers, X, [[0.0], [1.0]], 0.1, 2)
 
 
 @pytest.mark.parametrize(

@@ -56,15 +56,18 @@ def test_the_gradient_check_catches_a_wrong_derivative(monkeypatch):
 
 
 def test_saturated_activations_give_no_warnings_and_no_nan():
-    z = np.array([[-800.0, -400.0, 0.0, 400.0, 800.0]])
+    z = np.array([[-800.0], [-400.0], [0.0], [400.0], [800.0]])
+    identity = [[1.0]]  # one unit whose input is the sample: its output is f(z)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sigmoid = ACTIVATIONS["sigmoid"](z)[0]
+        sigmoid = nnscratch.predict([nnscratch.Layer(identity, None, "sigmoid")], z)[:, 0]
         assert sigmoid[0] == 0.0 and 0 < sigmoid[1] < 1e-173  # exp(800) overflows to Inf
         assert sigmoid[2:].tolist() == [0.5, 1.0, 1.0]
-        assert ACTIVATIONS["tanh"](z).tolist() == [[-1.0, -1.0, 0.0, 1.0, 1.0]]
+        tanh = nnscratch.predict([nnscratch.Layer(identity, None, "tanh")], z)[:, 0]
+        assert tanh.tolist() == [-1.0, -1.0, 0.0, 1.0, 1.0]
         for name in ACTIVATIONS:
-            assert np.isfinite(SLOPES[name](ACTIVATIONS[name](z))).all()
+            output = nnscratch.predict([nnscratch.Layer(identity, None, name)], z)
+            assert np.isfinite(SLOPES[name](output)).all()
 
 
 def test_a_single_sample_and_a_single_feature():

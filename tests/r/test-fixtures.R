@@ -101,14 +101,16 @@ test_that("files that are not JSON text are refused, as in Python", {
   error <- refused(c(charToRaw('{"format": '), as.raw(0), charToRaw("}")))
   expect_identical(error$category, "json")
   error <- refused(charToRaw("null"))
-  expect_identical(c(error$problem, error$category), c("must be a JSON object; got null", "structure"))
+  expect_identical(c(error$problem, error$category),
+                   c("must be a JSON object; got null", "structure"))
 })
 
 test_that("a file over the size limit is refused before it is read", {
   path <- tempfile(fileext = ".json")
   article <- readChar(file.path(nn_root, "fixtures", "article.json"), 1e6, useBytes = TRUE)
   writeBin(charToRaw(paste0(strrep(" ", 2000), article)), path)
-  error <- tryCatch(nn_load_fixture(path, max_bytes = 2000), nnscratch_fixture_error = function(e) e)
+  error <- tryCatch(nn_load_fixture(path, max_bytes = 2000),
+                    nnscratch_fixture_error = function(e) e)
   expect_identical(error$problem,
                    sprintf("is %.0f bytes, over the limit of 2000 (max_bytes)", file.size(path)))
   expect_identical(error$category, "file")
