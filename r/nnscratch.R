@@ -304,6 +304,22 @@ nn_check_whole <- function(value, field, low, high = NULL) {
   }
 }
 
+#' Check what nn_train is told to record.
+#' @inheritParams nn_train
+nn_check_trace <- function(trace_every, trace_quantities, trace_limit) {
+  nn_check_whole(trace_every, "trace_every", 1)
+  for (quantity in trace_quantities) {
+    if (!(quantity %in% nn_layer_quantities)) {
+      nn_input_error("trace_quantities", sprintf(
+        "unknown quantity '%s'; known: %s", quantity, paste(nn_layer_quantities, collapse = ", ")
+      ))
+    }
+  }
+  if (!(nn_is_number(trace_limit) && trace_limit > 0)) {
+    nn_input_error("trace_limit", paste("must be a number above 0; got", nn_describe(trace_limit)))
+  }
+}
+
 nn_is_number <- function(value) {
   is.numeric(value) && length(value) == 1
 }
@@ -322,6 +338,10 @@ nn_is_number <- function(value) {
 # Quantities computed per sample have one row per position in the batch; when the
 # last batch of an epoch is smaller, its missing rows stay NA (and its samples 0)
 # and the long table leaves them out.
+
+# The quantities a trace may keep for each layer; the samples and the loss it always keeps.
+nn_layer_quantities <- c("layer_input", "activation", "error", "slope", "delta",
+                         "error_at_layer", "weights", "bias")
 
 # Quantities with one row per sample of the batch (the others: weights, bias, loss).
 nn_per_sample <- c("samples", "layer_input", "activation", "error", "slope", "delta",
@@ -355,22 +375,43 @@ nn_trace_steps <- function(n_layers) {
   )
 }
 
-#' An unfilled trace (every value NA, every sample 0) for iterations updates.
+#' The rows and cols of one iteration's matrix of each (layer, quantity) a trace keeps.
+#'
 #' @param layers list of layers.
 #' @param batch_size rows of the largest batch.
-#' @param iterations number of updates.
-nn_new_trace <- function(layers, batch_size, iterations) {
-  recorded <- lapply(layers, function(layer) list())
+#' @param quantities the names of nn_layer_quantities to keep (NULL: all). The samples
+#'   and the loss are always kept.
+#' @return data.frame with columns layer, quantity, rows, cols.
+nn_trace_shapes <- function(layers, batch_size, quantities = NULL) {
   steps <- nn_trace_steps(length(layers))
-  for (i in seq_len(nrow(steps))) {
-    layer <- steps$layer[i]
-    quantity <- steps$quantity[i]
-    no_bias <- quantity == "bias" && is.null(layers[[layer]]$bias)
-    if (quantity %in% c("samples", "loss") || no_bias) next
-    n_inputs <- nrow(layers[[layer]]$weights)
-    n_units <- ncol(layers[[layer]]$weights)
-    n_rows <- switch(quantity, weights = n_inputs, bias = 1, batch_size)
-    recorded[[layer]][[quantity]] <- array(NA_real_, c(iterations, n_rows, n_units))
+  kept <- steps$quantity %in% nn_layer_quantities &
+    (is.null(quantities) | steps$quantity %in% quantities)
+  steps <- steps[kept, ]
+  with_bias <- !vapply(layers, function(layer) is.null(layer$bias), TRUE)
+  steps <- steps[steps$quantity != "bias" | with_bias[pmax(steps$layer, 1)], ]
+  n_inputs <- vapply(layers, function(layer) nrow(layer$weights), 1)[steps$layer]
+  n_units <- vapply(layers, function(layer) ncol(layer$weights), 1)[steps$layer]
+  rows <- ifelse(steps$quantity == "weights", n_inputs,
+                 ifelse(steps$quantity == "bias", 1, batch_size))
+  data.frame(layer = steps$layer, quantity = steps$quantity, rows = rows, cols = n_units)
+}
+
+#' How many bytes a trace of iterations updates takes: 8 per number.
+#' @inheritParams nn_trace_shapes
+#' @param iterations number of updates.
+nn_trace_bytes <- function(layers, batch_size, iterations, quantities = NULL) {
+  shapes <- nn_trace_shapes(layers, batch_size, quantities)
+  8 * iterations * (batch_size + 1 + sum(shapes$rows * shapes$cols))
+}
+
+#' An unfilled trace (every value NA, every sample 0) for iterations updates.
+#' @inheritParams nn_trace_bytes
+nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
+  recorded <- lapply(layers, function(layer) list())
+  shapes <- nn_trace_shapes(layers, batch_size, quantities)
+  for (i in seq_len(nrow(shapes))) {
+    recorded[[shapes$layer[i]]][[shapes$quantity[i]]] <-
+      array(NA_real_, c(iterations, shapes$rows[i], shapes$cols[i]))
   }
   list(
     epoch = integer(iterations), iteration = integer(iterations),
@@ -604,21 +645,39 @@ nn_backward <- function(layers, activation, error) {
 #' @param seed the generator's first state; needed to shuffle.
 #' @param progress NULL, or a function called after every epoch as
 #'   progress(epoch, loss), the epoch from 1.
+#' @param trace_every with trace, record the epochs whose number is a multiple of this.
+#' @param trace_quantities with trace, record only these of nn_layer_quantities (the
+#'   samples and the loss always); NULL: all.
+#' @param trace_limit bytes the trace may take; a run whose trace would take more is
+#'   refused before it starts, with the estimate.
 #' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
 #'   batches, each before its update>, trace = <a trace, or NULL>).
 #' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
 #'   and for lr when training diverges: at the first loss that is not finite,
 #'   naming its epoch and iteration.
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
-                     shuffle = FALSE, seed = NULL, progress = NULL) {
+                     shuffle = FALSE, seed = NULL, progress = NULL, trace_every = 1,
+                     trace_quantities = NULL, trace_limit = 1e9) {
   nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+  nn_check_trace(trace_every, trace_quantities, trace_limit)
   n_samples <- nrow(X)
   n_layers <- length(layers)
   batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
   batches <- ceiling(n_samples / batch_size)
   whole <- batches == 1 && !shuffle # every batch is the whole data, in its order
   loss <- numeric(epochs)
-  recorded <- if (trace) nn_new_trace(layers, batch_size, epochs * batches) else NULL
+  recorded <- NULL
+  if (trace) {
+    iterations <- epochs %/% trace_every * batches
+    size <- nn_trace_bytes(layers, batch_size, iterations, trace_quantities)
+    if (size > trace_limit) {
+      nn_input_error("trace", sprintf(paste(
+        "would take about %.0f MB, over the limit of %.0f MB (trace_limit): record every",
+        "k-th epoch (trace_every), fewer quantities (trace_quantities), or raise trace_limit"
+      ), size / 1e6, trace_limit / 1e6))
+    }
+    recorded <- nn_new_trace(layers, batch_size, iterations, trace_quantities)
+  }
   state <- seed
   for (epoch in seq_len(epochs)) {
     # Step 0: the order in which this epoch takes the samples.
@@ -667,8 +726,8 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
         }
       }
       # Record the iteration: weights and bias as they are after the update.
-      if (!is.null(recorded)) {
-        k <- (epoch - 1) * batches + batch
+      if (!is.null(recorded) && epoch %% trace_every == 0) {
+        k <- (epoch %/% trace_every - 1) * batches + batch
         recorded$epoch[k] <- epoch
         recorded$iteration[k] <- batch
         recorded$samples[k, seq_along(rows)] <- rows
@@ -977,13 +1036,12 @@ nn_read_numbers <- function(value, field, row = NULL) {
 
 #' nn_train the fixture's network on its data, with all its settings.
 #' @param fixture a fixture, as nn_load_fixture returns it.
-#' @param trace record every quantity of every step of every iteration.
-#' @param progress as in nn_train.
+#' @param trace,progress,... as in nn_train (trace_every, trace_quantities, trace_limit).
 #' @return as nn_train.
-nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL) {
+nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL, ...) {
   f <- fixture
   nn_train(f$layers, f$X, f$y, f$lr, f$epochs, trace = trace, batch_size = f[["batch_size"]],
-           shuffle = isTRUE(f[["shuffle"]]), seed = f[["seed"]], progress = progress)
+           shuffle = isTRUE(f[["shuffle"]]), seed = f[["seed"]], progress = progress, ...)
 }
 
 #' Write a fixture so that every double reads back exactly, in R and in Python.

@@ -11,6 +11,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .lehmer import MODULUS
+from .trace import LAYER_QUANTITIES
 
 # What kind of thing is wrong; R's conditions carry the same names.
 CATEGORIES = {
@@ -180,3 +181,16 @@ def check_whole(value, field, low, high=None):
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_trace(trace_every, trace_quantities, trace_limit):
+    """Check what :func:`nnscratch.train` is told to record."""
+    check_whole(trace_every, "trace_every", 1)
+    for quantity in trace_quantities or ():
+        if quantity not in LAYER_QUANTITIES:
+            raise InputError(
+                "trace_quantities",
+                f"unknown quantity '{quantity}'; known: {', '.join(LAYER_QUANTITIES)}",
+            )
+    if not (_is_number(trace_limit) and trace_limit > 0):
+        raise InputError("trace_limit", f"must be a number above 0; got {describe(trace_limit)}")

@@ -258,14 +258,13 @@ def _is_finite(number):
         return False
 
 
-def train_fixture(fixture, trace=False, progress=None):
+def train_fixture(fixture, trace=False, progress=None, **trace_options):
     """:func:`train` the fixture's network on its data, with all its settings.
 
     Parameters
     ----------
     fixture : Fixture
-    trace : bool
-    progress : callable or None
+    trace, progress, trace_every, trace_quantities, trace_limit
         As in :func:`train`.
 
     Returns
@@ -284,6 +283,7 @@ def train_fixture(fixture, trace=False, progress=None):
         shuffle=f.shuffle,
         seed=f.seed,
         progress=progress,
+        **trace_options,
     )
 
 

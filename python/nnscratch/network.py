@@ -12,11 +12,12 @@ from .checks import (
     InputError,
     check_network,
     check_seed,
+    check_trace,
     check_training,
     check_whole,
 )
 from .lehmer import lehmer_shuffle, lehmer_uniform
-from .trace import Trace, new_trace
+from .trace import Trace, new_trace, trace_bytes
 
 
 @dataclass
@@ -189,6 +190,9 @@ def train(
     shuffle=False,
     seed=None,
     progress=None,
+    trace_every=1,
+    trace_quantities=None,
+    trace_limit=1e9,
 ):
     """Train by gradient descent, the article's eleven steps per update.
 
@@ -215,6 +219,14 @@ def train(
         The generator's first state; needed to shuffle.
     progress : callable or None
         Called after every epoch as ``progress(epoch, loss)``, the epoch from 1.
+    trace_every : int
+        With ``trace``, record the epochs whose number is a multiple of this.
+    trace_quantities : list of str or None
+        With ``trace``, record only these of :data:`nnscratch.trace.LAYER_QUANTITIES`
+        (the samples and the loss always); None: all.
+    trace_limit : float
+        Bytes the trace may take; a run whose trace would take more is refused before
+        it starts, with the estimate.
 
     Returns
     -------
@@ -231,12 +243,25 @@ def train(
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+    check_trace(trace_every, trace_quantities, trace_limit)
     epochs = int(epochs)
     n_samples, n_layers = X.shape[0], len(layers)
     batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
     batches = math.ceil(n_samples / batch_size)
     loss = np.empty(epochs)
-    recorded = new_trace(layers, batch_size, epochs * batches) if trace else None
+    recorded = None
+    if trace:
+        iterations = epochs // trace_every * batches
+        size = trace_bytes(layers, batch_size, iterations, trace_quantities)
+        if size > trace_limit:
+            raise InputError(
+                "trace",
+                f"would take about {size / 1e6:.0f} MB, over the limit of "
+                f"{trace_limit / 1e6:.0f} MB (trace_limit): record every k-th epoch "
+                "(trace_every), fewer quantities (trace_quantities), or raise "
+                "trace_limit",
+            )
+        recorded = new_trace(layers, batch_size, iterations, trace_quantities)
     state = seed
     for epoch in range(epochs):
         # Step 0: the order in which this epoch takes the samples (None: as they are).
@@ -271,8 +296,8 @@ def train(
                 if layer.bias is not None:
                     layer.bias += lr * delta[l].sum(axis=0)
             # Record the iteration: weights and bias as they are after the update.
-            if recorded is not None:
-                k = epoch * batches + batch
+            if recorded is not None and (epoch + 1) % trace_every == 0:
+                k = ((epoch + 1) // trace_every - 1) * batches + batch
                 recorded.epoch[k], recorded.iteration[k] = epoch + 1, batch + 1
                 samples = np.arange(start, stop) if order is None else rows
                 recorded.samples[k, : stop - start] = samples + 1

@@ -123,9 +123,24 @@ class RSession:
         return layers_from_r(layers)
 
     def train(
-        self, layers, X, y, lr, epochs, trace=False, batch_size=None, shuffle=False, seed=None
+        self,
+        layers,
+        X,
+        y,
+        lr,
+        epochs,
+        trace=False,
+        batch_size=None,
+        shuffle=False,
+        seed=None,
+        **trace_options,
     ):
-        """``nn_train(...)`` on Python data, as a :class:`TrainResult`."""
+        """``nn_train(...)`` on Python data, as a :class:`TrainResult`.
+
+        ``trace_options``: trace_every, trace_quantities, trace_limit, as in R.
+        """
+        if trace_options.get("trace_quantities") is not None:
+            trace_options["trace_quantities"] = ro.StrVector(trace_options["trace_quantities"])
         result = self.call(
             "nn_train",
             layers_to_r(layers),
@@ -137,6 +152,7 @@ class RSession:
             batch_size=batch_size,
             shuffle=shuffle,
             seed=seed,
+            **trace_options,
         )
         recorded = result.rx2("trace")
         return TrainResult(
@@ -145,7 +161,7 @@ class RSession:
             trace=None if recorded is ro.NULL else trace_from_r(recorded),
         )
 
-    def train_fixture(self, fixture, trace=False):
+    def train_fixture(self, fixture, trace=False, **trace_options):
         """``nn_train_fixture(...)``: train a :class:`Fixture` in R, with all its settings."""
         f = fixture
         return self.train(
@@ -158,6 +174,7 @@ class RSession:
             batch_size=f.batch_size,
             shuffle=f.shuffle,
             seed=f.seed,
+            **trace_options,
         )
 
     def predict(self, layers, X):

@@ -13,6 +13,18 @@ import pandas as pd
 
 TABLE_COLUMNS = ["epoch", "iteration", "step", "layer", "quantity", "row", "col", "value"]
 
+# The quantities a trace may keep for each layer; the samples and the loss it always keeps.
+LAYER_QUANTITIES = [
+    "layer_input",
+    "activation",
+    "error",
+    "slope",
+    "delta",
+    "error_at_layer",
+    "weights",
+    "bias",
+]
+
 # Quantities with one row per sample of the batch (the others: weights, bias, loss).
 PER_SAMPLE = {"samples", "layer_input", "activation", "error", "slope", "delta", "error_at_layer"}
 
@@ -74,16 +86,40 @@ def trace_steps(n_layers):
     return steps
 
 
-def new_trace(layers, batch_size, iterations):
-    """An unfilled trace (every value NaN, every sample 0) for ``iterations`` updates."""
-    recorded = [{} for _ in layers]
+def trace_shapes(layers, batch_size, quantities=None):
+    """The (rows, cols) of one iteration's matrix of each (layer, quantity) a trace keeps.
+
+    ``quantities``: the names of :data:`LAYER_QUANTITIES` to keep (None: all). The
+    samples and the loss are always kept.
+    """
+    shapes = {}
     for layer, quantity, _ in trace_steps(len(layers)):
-        no_bias = quantity == "bias" and layers[layer - 1].bias is None
-        if quantity in ("samples", "loss") or no_bias:
+        kept = quantity in LAYER_QUANTITIES and (quantities is None or quantity in quantities)
+        if not kept or (quantity == "bias" and layers[layer - 1].bias is None):
             continue
         n_inputs, n_units = layers[layer - 1].weights.shape
-        n_rows = {"weights": n_inputs, "bias": 1}.get(quantity, batch_size)
-        recorded[layer - 1][quantity] = np.full((iterations, n_rows, n_units), np.nan)
+        shapes[layer, quantity] = (
+            {"weights": n_inputs, "bias": 1}.get(quantity, batch_size),
+            n_units,
+        )
+    return shapes
+
+
+def trace_bytes(layers, batch_size, iterations, quantities=None):
+    """How many bytes a trace of ``iterations`` updates takes: 8 per number."""
+    per_iteration = (
+        batch_size
+        + 1
+        + sum(rows * cols for rows, cols in trace_shapes(layers, batch_size, quantities).values())
+    )
+    return 8 * iterations * per_iteration
+
+
+def new_trace(layers, batch_size, iterations, quantities=None):
+    """An unfilled trace (every value NaN, every sample 0) for ``iterations`` updates."""
+    recorded = [{} for _ in layers]
+    for (layer, quantity), shape in trace_shapes(layers, batch_size, quantities).items():
+        recorded[layer - 1][quantity] = np.full((iterations, *shape), np.nan)
     return Trace(
         epoch=np.zeros(iterations, dtype=int),
         iteration=np.zeros(iterations, dtype=int),
