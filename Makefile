@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 RSCRIPT := Rscript
 
-.PHONY: all setup demo test test-r test-python lint fixtures clean
+.PHONY: all setup demo test test-r test-python lint bench fixtures clean
 
 all: test
 
@@ -26,6 +26,11 @@ lint:
 	$(PYTHON) -m ruff check python tests fixtures
 	$(PYTHON) -m ruff format --check python tests fixtures
 	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
+
+# Speed and memory against the article's loops and scikit-learn: bench/results.md.
+bench:
+	@scripts/setup --bench
+	$(PYTHON) bench/bench.py
 
 fixtures: setup
 	$(PYTHON) fixtures/make_fixtures.py
