@@ -1210,14 +1210,23 @@ nn_slope_formulas <- list(
 
 #' The steps of one iteration of training a fixture, each with the matrices it makes.
 #'
-#' @param fixture a fixture, as nn_load_fixture returns it.
+#' @param fixture a fixture, as nn_load_fixture returns it; or a list of layers, trained
+#'   full-batch on X, y with lr.
 #' @param epoch from 1. The fixture is trained up to that epoch, with a full trace.
 #' @param iteration from 1 to the number of batches per epoch (1 in full-batch training).
+#' @param X,y,lr the data and the learning rate, when fixture is a list of layers.
 #' @return list(title, steps): per step of the run, in its order,
 #'   list(step = <its number>, sentence = <its formula in words>,
 #'   matrices = <named list of its matrices>).
-nn_explain_steps <- function(fixture, epoch = 1, iteration = 1) {
+nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NULL, lr = NULL) {
   f <- fixture
+  if (is.null(f[["X"]])) {
+    if (is.null(X) || is.null(y) || is.null(lr)) {
+      nn_input_error("X", "explaining layers needs X, y and lr too", category = "structure")
+    }
+    f <- list(name = "the network", description = "", X = X, y = y, layers = f, lr = lr,
+              epochs = epoch)
+  }
   n_samples <- nrow(f$X)
   batch_size <- if (is.null(f[["batch_size"]])) n_samples else min(f[["batch_size"]], n_samples)
   batches <- ceiling(n_samples / batch_size)
@@ -1277,16 +1286,17 @@ nn_explain_steps <- function(fixture, epoch = 1, iteration = 1) {
   list(title = title, steps = steps)
 }
 
-#' The eleven steps of one iteration of training a fixture, as text.
+#' The eleven steps of one iteration of training a fixture (or layers), as text.
 #'
 #' Each step, its formula in words, and the matrices it makes, rounded; see
 #' nn_explain_steps for the arguments.
 #' @inheritParams nn_explain_steps
 #' @param digits decimals to round to.
 #' @return one string; cat() it.
-nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3) {
+nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3, X = NULL, y = NULL,
+                       lr = NULL) {
   nn_check_whole(digits, "digits", 0, 15)
-  explained <- nn_explain_steps(fixture, epoch, iteration)
+  explained <- nn_explain_steps(fixture, epoch, iteration, X, y, lr)
   lines <- sprintf("%s; numbers rounded to %d decimals.", explained$title, digits)
   for (step in explained$steps) {
     lines <- c(lines, "", sprintf("Step %d. %s", step$step, step$sentence))

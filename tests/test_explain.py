@@ -109,3 +109,16 @@ def test_the_spreadsheet_has_a_sheet_per_step(tmp_path):
         "A0 = X (3 x 4)",
         "y (3 x 1)",
     ]
+
+
+def test_layers_with_data_are_explained_like_a_fixture(r_session):
+    f = fixture("article")
+    text = nnscratch.explain(f.layers, epoch=2, X=f.X, y=f.y, lr=f.lr)
+    assert text.startswith("Epoch 2, iteration 1 of 1, of the network (3 samples, lr 0.1)")
+    assert text.split("\n", 1)[1] == nnscratch.explain(f, epoch=2).split("\n", 1)[1]
+    from nnscratch.rbridge import layers_to_r
+
+    r = r_session.call("nn_explain", layers_to_r(f.layers), epoch=2, X=f.X, y=f.y, lr=f.lr)
+    assert str(r[0]) == text
+    with pytest.raises(nnscratch.InputError, match="explaining layers needs X, y and lr too"):
+        nnscratch.explain(f.layers)

@@ -220,3 +220,10 @@ def test_relu_units_that_start_dead_stay_dead():
     dead_at_start = (activation[0] == 0).all(axis=0)
     assert dead_at_start.sum() == 2
     assert (activation[:, :, dead_at_start] == 0).all()  # their slope is 0: they never learn
+
+
+def test_the_article_no_bias_loss_of_the_first_epoch_is_the_mean_of_its_printed_errors():
+    f = fixture("article_no_bias")
+    loss = nnscratch.train_fixture(f).loss[0]
+    assert loss == pytest.approx(np.mean([0.05013458, 0.03727248, 0.25388062]), abs=1e-8)
+    assert abs(loss - 0.11553) > 1e-3  # the article's printed "Error at epoch 0"

@@ -6,8 +6,10 @@ import dataclasses
 import io
 import math
 
-from .checks import check_whole
-from .fixtures import train_fixture, write_atomically
+import numpy as np
+
+from .checks import InputError, check_whole
+from .fixtures import Fixture, train_fixture, write_atomically
 from .trace import PER_SAMPLE, trace_block, trace_quantities
 
 # How each activation's slope is written from its output A.
@@ -19,16 +21,19 @@ SLOPE_FORMULAS = {
 }
 
 
-def explain_steps(fixture, epoch=1, iteration=1):
+def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
     """The steps of one iteration of training a fixture, each with the matrices it makes.
 
     Parameters
     ----------
-    fixture : Fixture
+    fixture : Fixture, or list of Layer
+        A list of layers is trained full-batch on ``X``, ``y`` with ``lr``.
     epoch : int
         From 1. The fixture is trained up to that epoch, with a full trace.
     iteration : int
         From 1 to the number of batches per epoch (1 in full-batch training).
+    X, y, lr
+        The data and the learning rate, when ``fixture`` is a list of layers.
 
     Returns
     -------
@@ -38,6 +43,18 @@ def explain_steps(fixture, epoch=1, iteration=1):
         and its matrices by name.
     """
     f = fixture
+    if not isinstance(f, Fixture):
+        if X is None or y is None or lr is None:
+            raise InputError("X", "explaining layers needs X, y and lr too", category="structure")
+        f = Fixture(
+            name="the network",
+            description="",
+            X=np.asarray(X, dtype=float),
+            y=np.asarray(y, dtype=float),
+            layers=list(f),
+            lr=lr,
+            epochs=epoch,
+        )
     n_samples = f.X.shape[0]
     batches = math.ceil(n_samples / min(f.batch_size or n_samples, n_samples))
     check_whole(epoch, "epoch", 1)
@@ -88,8 +105,8 @@ def explain_steps(fixture, epoch=1, iteration=1):
     return title, steps
 
 
-def explain(fixture, epoch=1, iteration=1, digits=3):
-    """The eleven steps of one iteration of training a fixture, as text.
+def explain(fixture, epoch=1, iteration=1, digits=3, X=None, y=None, lr=None):
+    """The eleven steps of one iteration of training a fixture (or layers), as text.
 
     Each step, its formula in words, and the matrices it makes, rounded; see
     :func:`explain_steps` for the arguments. ``digits``: the decimals to round to.
@@ -99,7 +116,7 @@ def explain(fixture, epoch=1, iteration=1, digits=3):
     str
     """
     check_whole(digits, "digits", 0, 15)
-    title, steps = explain_steps(fixture, epoch, iteration)
+    title, steps = explain_steps(fixture, epoch, iteration, X, y, lr)
     lines = [f"{title}; numbers rounded to {digits} decimals."]
     for step, sentence, matrices in steps:
         lines.extend(["", f"Step {step}. {sentence}"])
