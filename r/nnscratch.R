@@ -3,7 +3,7 @@
 # source("r/nnscratch.R") only defines nn_* functions and tables. The same calls
 # exist in Python (import nnscratch) without the nn_ prefix; the sections below
 # follow the Python modules in order: activations, lehmer, checks, trace,
-# network, fixtures (files).
+# network, fixtures (files), plots, explain.
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article

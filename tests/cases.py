@@ -25,14 +25,5 @@ def r_train(r_session, fixture, trace=False):
 
     f = fixture
     return r_session.call(
-        "nn_train",
-        layers_to_r(f.layers),
-        f.X,
-        f.y,
-        f.lr,
-        f.epochs,
-        trace=trace,
-        batch_size=f.batch_size,
-        shuffle=f.shuffle,
-        seed=f.seed,
+        "nn_train", layers_to_r(f.layers), f.X, f.y, f.lr, f.epochs, trace=trace, **f.batching()
     )

@@ -179,10 +179,6 @@ def check_whole(value, field, low, high=None):
         raise InputError(field, f"must be a whole number, {limits}; got {describe(value)}")
 
 
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def check_trace(trace_every, trace_quantities, trace_limit):
     """Check what :func:`nnscratch.train` is told to record."""
     check_whole(trace_every, "trace_every", 1)
@@ -194,3 +190,7 @@ def check_trace(trace_every, trace_quantities, trace_limit):
             )
     if not (_is_number(trace_limit) and trace_limit > 0):
         raise InputError("trace_limit", f"must be a number above 0; got {describe(trace_limit)}")
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -69,6 +69,10 @@ class Fixture:
     seed: int | None = None
     expected: dict | None = None
 
+    def batching(self):
+        """The keyword arguments of :func:`train` that say how to take the samples."""
+        return {"batch_size": self.batch_size, "shuffle": self.shuffle, "seed": self.seed}
+
 
 class _JSONObject(dict):
     """A JSON object that remembers the keys it had more than once."""
@@ -279,10 +283,8 @@ def train_fixture(fixture, trace=False, progress=None, **trace_options):
         f.lr,
         f.epochs,
         trace=trace,
-        batch_size=f.batch_size,
-        shuffle=f.shuffle,
-        seed=f.seed,
         progress=progress,
+        **f.batching(),
         **trace_options,
     )
 

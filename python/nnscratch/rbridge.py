@@ -165,16 +165,7 @@ class RSession:
         """``nn_train_fixture(...)``: train a :class:`Fixture` in R, with all its settings."""
         f = fixture
         return self.train(
-            f.layers,
-            f.X,
-            f.y,
-            f.lr,
-            f.epochs,
-            trace=trace,
-            batch_size=f.batch_size,
-            shuffle=f.shuffle,
-            seed=f.seed,
-            **trace_options,
+            f.layers, f.X, f.y, f.lr, f.epochs, trace=trace, **f.batching(), **trace_options
         )
 
     def predict(self, layers, X):
