@@ -68,7 +68,10 @@ class Comparison:
         """The per-quantity table, then the verdict and the first divergence if any."""
         first, second = self.names
         table = self.maxima.rename(
-            columns={"largest_difference": f"max |{first} - {second}|"}
+            columns={
+                "largest_difference": f"max |{first} - {second}|",
+                "tolerance_used": "of the tolerance",
+            }
         ).to_string(index=False, float_format=lambda x: f"{x:.3g}")
         rule = f"|{first} - {second}| <= {self.atol:g} + {self.rtol:g} * |{second}|"
         if self.ok:
