@@ -40,3 +40,20 @@ def test_the_demo_draws_its_pictures_in_both_languages(tmp_path, capsys):
         assert f"wrote {tmp_path / name}" in out
     assert sorted(path.name for path in tmp_path.iterdir()) == names
     assert png_size(tmp_path / "moons_r.png") == png_size(tmp_path / "moons_python.png")
+
+
+def test_the_demo_exits_1_when_the_languages_disagree(capsys, monkeypatch, plant):
+    from nnscratch.rbridge import RSession
+
+    class Planted(RSession):
+        def __init__(self):
+            super().__init__()
+            self.replace_function(
+                "nn_backward", plant(self.function("nn_backward"), "delta[[l]]", "TRUE", 1e-9)
+            )
+
+    monkeypatch.setattr("nnscratch.rbridge.RSession", Planted)
+    assert main([]) == 1
+    assert "first divergence: epoch 1, iteration 1, step 9, layer 1, quantity delta," in (
+        capsys.readouterr().out
+    )

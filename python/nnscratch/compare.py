@@ -1,7 +1,8 @@
 """Compare two traces of the same run, quantity by quantity, and say where they part.
 
-Used by the cross-language harness (Python against R), but it compares any two
-traces: nothing here knows which language made them.
+compare_traces compares any two traces: it does not know which language made them.
+crosscheck trains a fixture in Python and in R and compares their traces, in windows
+when the run is long: the cross-language harness, the demo and the command line use it.
 """
 
 import dataclasses
@@ -50,11 +51,14 @@ class Comparison:
     first : Divergence or None
     names : tuple of str
         What the two traces are called in the report, e.g. ``("python", "R")``.
+    numbers : int
+        How many numbers were compared.
     """
 
     maxima: pd.DataFrame
     first: Divergence | None
     names: tuple
+    numbers: int
     epochs: int
     iterations: int
     atol: float
@@ -116,7 +120,7 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
         or not np.array_equal(first.iteration, second.iteration)
     ):
         raise ValueError("the traces are of different networks, epochs or batches")
-    rows, divergence, earliest = [], None, None
+    rows, divergence, earliest, numbers = [], None, None, 0
     for layer, quantity, step in quantities:
         a, b = (trace_block(trace, layer, quantity) for trace in (first, second))
         if a.shape != b.shape:
@@ -125,6 +129,7 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
         used = np.broadcast_to(
             trace_rows_used(first, quantity, a.shape[1])[:, :, np.newaxis], a.shape
         )
+        numbers += int(used.sum())
         difference, failing = np.zeros(a.shape), np.zeros(a.shape, dtype=bool)
         difference[used] = np.abs(a[used] - b[used])
         tolerance = atol + rtol * np.abs(b[used])
@@ -158,7 +163,7 @@ def compare_traces(first, second, names=("python", "R"), atol=ATOL, rtol=RTOL):
                 )
     epochs = int(first.epoch[-1]) if len(first.epoch) else 0
     return Comparison(
-        pd.DataFrame(rows), divergence, tuple(names), epochs, len(first.loss), atol, rtol
+        pd.DataFrame(rows), divergence, tuple(names), numbers, epochs, len(first.loss), atol, rtol
     )
 
 
