@@ -32,8 +32,8 @@ commands <- list(
 )
 
 parse_arguments <- function(words) {
-  if (length(words) == 0 || !(words[1] %in% names(commands))) {
-    fail(sprintf("the command must be one of %s (see Rscript r/cli.R with no arguments)",
+  if (!(words[1] %in% names(commands))) {
+    fail(sprintf("unknown command '%s'; the commands are %s", words[1],
                  paste(names(commands), collapse = ", ")))
   }
   known <- commands[[words[1]]]

@@ -1,14 +1,16 @@
 # nnscratch: the article's multi-layer perceptron, written to be read.
 #
 # source("r/nnscratch.R") only defines nn_* functions and tables. The same calls
-# exist in Python (import nnscratch) without the nn_ prefix; the sections below
-# follow the Python modules in order: activations, lehmer, checks, trace,
-# network, fixtures (files), plots, explain.
+# exist in Python (import nnscratch) without the nn_ prefix. The sections below
+# follow one order, the same as Python's modules: activations; the network
+# (initialisation, forward, backward, step, train, predict); the trace; checks; the
+# generator; files; plots; explain.
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article
 # does (sigmoid: a * (1 - a)), so step 6 needs only the activations of the forward
-# pass. Adding an activation is one entry in each table.
+# pass. Adding an activation is one entry in nn_activations: the function, its
+# slope, and how nn_explain writes the slope.
 
 #' Logistic function 1 / (1 + exp(-z)), elementwise.
 #'
@@ -62,54 +64,591 @@ nn_linear_slope <- function(a) {
   array(1, dim(a))
 }
 
-nn_activations <- list(sigmoid = nn_sigmoid, tanh = nn_tanh, relu = nn_relu, linear = nn_linear)
-nn_slopes <- list(
-  sigmoid = nn_sigmoid_slope, tanh = nn_tanh_slope, relu = nn_relu_slope, linear = nn_linear_slope
+# One entry per activation, as Python's ACTIVATIONS: `f`, A = f(Z) (steps 3 and 4);
+# `slope`, S = slope(A), the derivative at Z from the output A (step 6);
+# `slope_formula`, the slope as nn_explain writes it, in terms of A.
+nn_activations <- list(
+  sigmoid = list(f = nn_sigmoid, slope = nn_sigmoid_slope, slope_formula = "A (1 - A)"),
+  tanh = list(f = nn_tanh, slope = nn_tanh_slope, slope_formula = "1 - A^2"),
+  relu = list(f = nn_relu, slope = nn_relu_slope, slope_formula = "1 where A > 0, else 0"),
+  linear = list(f = nn_linear, slope = nn_linear_slope, slope_formula = "1")
 )
 
-# ---- Lehmer ----------------------------------------------------------------------
-# A Lehmer (Park-Miller) generator, the same in R and Python to the bit:
-# state <- 16807 * state mod (2^31 - 1). Every product is below 2^46, so the
-# arithmetic is exact in doubles and R computes exactly what Python does. It feeds
-# the seeded initialisation and the shuffling of mini-batches. Functions take a
-# state and return the new one with their draws; a seed is the first state.
+# ---- Network ---------------------------------------------------------------------
+# A layer is list(weights = <matrix n_inputs x n_units>, bias = <numeric n_units, or
+# NULL for a layer without bias>, activation = "sigmoid"), as nn_layer makes it; a
+# network is a list of layers; samples are rows.
 
-nn_lehmer_modulus <- 2^31 - 1
-nn_lehmer_multiplier <- 16807
-
-#' The next state: a whole number from 1 to nn_lehmer_modulus - 1.
-#' @param state the current state.
-nn_lehmer_next <- function(state) {
-  (nn_lehmer_multiplier * state) %% nn_lehmer_modulus
-}
-
-#' count draws uniform on [0, 1): (state - 1) / (modulus - 1) of the next states.
-#' @param state the current state.
-#' @param count how many draws.
-#' @return list(draws = <numeric, count>, state = <the new state>).
-nn_lehmer_uniform <- function(state, count) {
-  draws <- numeric(count)
-  for (i in seq_len(count)) {
-    state <- nn_lehmer_next(state)
-    draws[i] <- (state - 1) / (nn_lehmer_modulus - 1)
-  }
-  list(draws = draws, state = state)
-}
-
-#' A random order of 1..n (Fisher-Yates, from the last position down).
+#' One layer of weights, as Python's Layer.
 #'
-#' Position i swaps with position (next state mod i) + 1.
-#' @param n how many.
-#' @param state the current state.
-#' @return list(order = <integer, n>, state = <the new state>).
-nn_lehmer_shuffle <- function(n, state) {
-  order <- seq_len(n)
-  for (i in rev(seq_len(n))[-n]) {
-    state <- nn_lehmer_next(state)
-    j <- state %% i + 1
-    order[c(i, j)] <- order[c(j, i)]
+#' @param weights numeric matrix, n_inputs x n_units.
+#' @param bias numeric vector of n_units, or NULL for a layer without bias.
+#' @param activation a name of nn_activations.
+#' @return list(weights, bias, activation), the numbers stored as doubles. Nothing in
+#'   nnscratch changes a layer in place: training makes new layers.
+nn_layer <- function(weights, bias, activation = "sigmoid") {
+  if (is.numeric(weights)) {
+    storage.mode(weights) <- "double"
   }
-  list(order = order, state = state)
+  if (is.numeric(bias)) {
+    storage.mode(bias) <- "double"
+  }
+  list(weights = weights, bias = bias, activation = activation)
+}
+
+#' The article's initialisation: every weight and bias uniform on [0, 1).
+#' @param state the Lehmer generator's state.
+#' @param n_inputs,n_units the layer's shape.
+#' @param bias give the layer a bias.
+#' @return list(weights, bias, state).
+nn_uniform_init <- function(state, n_inputs, n_units, bias) {
+  weights <- nn_lehmer_uniform(state, n_inputs * n_units)
+  state <- weights$state
+  biases <- NULL
+  if (bias) {
+    biases <- nn_lehmer_uniform(state, n_units)
+    state <- biases$state
+  }
+  list(
+    weights = matrix(weights$draws, n_inputs, n_units, byrow = TRUE), bias = biases$draws,
+    state = state
+  )
+}
+
+#' Glorot (Xavier) uniform: weights uniform on [-limit, limit], biases 0.
+#'
+#' limit = sqrt(6 / (n_inputs + n_units)) keeps the variance of the signal about
+#' the same from layer to layer.
+#' @inheritParams nn_uniform_init
+nn_glorot_init <- function(state, n_inputs, n_units, bias) {
+  draws <- nn_lehmer_uniform(state, n_inputs * n_units)
+  limit <- sqrt(6 / (n_inputs + n_units))
+  weights <- limit * (2 * draws$draws - 1)
+  list(
+    weights = matrix(weights, n_inputs, n_units, byrow = TRUE),
+    bias = if (bias) numeric(n_units) else NULL, state = draws$state
+  )
+}
+
+nn_initialisers <- list(uniform = nn_uniform_init, glorot = nn_glorot_init)
+
+#' Layers with seeded random weights, the same to the bit as Python's init_layers.
+#'
+#' @param sizes units per layer, from the input features to the outputs:
+#'   c(4, 3, 1) is 4 features, 3 hidden units, 1 output.
+#' @param activations one name per layer of weights (length(sizes) - 1), or one for all.
+#' @param seed from 1 to 2^31 - 2: the first state of the Lehmer generator.
+#' @param method "uniform" or "glorot", a name of nn_initialisers. Layer by layer,
+#'   the weights are drawn row by row, then the bias.
+#' @param bias give each layer a bias, or none.
+#' @return list of layers.
+nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = TRUE) {
+  if (length(activations) == 1) {
+    activations <- rep(activations, length(sizes) - 1) # one name for all
+  }
+  if (length(sizes) < 2) {
+    nn_input_error("sizes", "must give at least two sizes (inputs and outputs)")
+  }
+  for (number in seq_along(sizes)) {
+    nn_check_whole(sizes[[number]], sprintf("sizes[%d]", number), 1)
+  }
+  if (length(activations) != length(sizes) - 1) {
+    nn_input_error("activations", sprintf(
+      "has %d names, but there are %d layers; give one per layer, or one for all",
+      length(activations), length(sizes) - 1
+    ), category = "shape")
+  }
+  nn_check_seed(seed)
+  if (!(method %in% names(nn_initialisers))) {
+    nn_input_error("method", sprintf(
+      "unknown method '%s'; known: %s", method, paste(names(nn_initialisers), collapse = ", ")
+    ))
+  }
+  state <- seed
+  layers <- vector("list", length(sizes) - 1)
+  for (l in seq_along(layers)) {
+    drawn <- nn_initialisers[[method]](state, sizes[[l]], sizes[[l + 1]], bias)
+    state <- drawn$state
+    layers[[l]] <- nn_layer(drawn$weights, drawn$bias, activations[[l]])
+  }
+  nn_check_network(layers, matrix(0, 1, sizes[[1]]))
+  layers
+}
+
+#' Steps 2 to 4: the forward pass.
+#'
+#' @param layers list of layers.
+#' @param X numeric matrix, n_samples x n_features.
+#' @return list(layer_input, activation): per layer, the n_samples x n_units
+#'   matrices Z_l = A_{l-1} W_l + b_l and A_l = f(Z_l), with A_0 = X.
+nn_forward <- function(layers, X) {
+  layer_input <- activation <- vector("list", length(layers))
+  for (l in seq_along(layers)) {
+    layer <- layers[[l]]
+    previous <- if (l == 1) X else activation[[l - 1]]
+    z <- previous %*% layer$weights
+    # Step 2 (step 4 for the output layer): the layer's input.
+    layer_input[[l]] <- if (is.null(layer$bias)) z else z + rep(layer$bias, each = nrow(X))
+    # Step 3 (step 4 for the output layer): its activation.
+    activation[[l]] <- nn_activations[[layer$activation]]$f(layer_input[[l]])
+  }
+  list(layer_input = layer_input, activation = activation)
+}
+
+#' Steps 6 to 9: the backward pass, with the weights from before the update.
+#'
+#' @param layers list of layers.
+#' @param activation the forward pass's A_l, from nn_forward.
+#' @param error step 5: E = y - output.
+#' @return list(slope, delta, error_at_layer): per layer, n_samples x n_units
+#'   matrices; error_at_layer is NULL for the output layer.
+nn_backward <- function(layers, activation, error) {
+  n_layers <- length(layers)
+  slope <- delta <- error_at_layer <- vector("list", n_layers)
+  # Step 6: the slope of every layer's activation, from its output.
+  for (l in seq_len(n_layers)) {
+    slope[[l]] <- nn_activations[[layers[[l]]$activation]]$slope(activation[[l]])
+  }
+  # Step 7: the output layer's delta.
+  delta[[n_layers]] <- error * slope[[n_layers]]
+  for (l in n_layers - seq_len(n_layers - 1)) { # from the last hidden layer back to the first
+    # Step 8: the error sent back to hidden layer l through the weights above it.
+    # tcrossprod(D, W) is D %*% t(W), without making t(W).
+    error_at_layer[[l]] <- tcrossprod(delta[[l + 1]], layers[[l + 1]]$weights)
+    # Step 9: hidden layer l's delta.
+    delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+  }
+  list(slope = slope, delta = delta, error_at_layer = error_at_layer)
+}
+
+#' One iteration of gradient descent: the article's steps 2 to 11, on one batch.
+#'
+#' @param layers the network before the update (R copies it: the caller's stays as
+#'   it was).
+#' @param X numeric matrix, n_samples x n_features: the batch's samples (all of the
+#'   data in full-batch training).
+#' @param y numeric matrix, n_samples x n_outputs.
+#' @param lr the learning rate.
+#' @return list(layers, layer_input, activation, error, loss, slope, delta,
+#'   error_at_layer), as Python's Step: the layers after the update (steps 10 and 11)
+#'   and every quantity the iteration computed; the per-layer quantities are lists of
+#'   n_samples x n_units matrices, error_at_layer NULL for the output layer; error is
+#'   n_samples x n_outputs; loss is mean(error^2) / 2.
+nn_step <- function(layers, X, y, lr) {
+  # Steps 2 to 4: the forward pass.
+  forward <- nn_forward(layers, X)
+  activation <- forward$activation
+  # Step 5: the error at the output, and the loss: the mean of its squares, halved.
+  error <- y - activation[[length(layers)]]
+  loss <- sum(error^2) / length(error) / 2
+  # Steps 6 to 9: the backward pass.
+  backward <- nn_backward(layers, activation, error)
+  delta <- backward$delta
+  for (l in seq_along(layers)) {
+    previous <- if (l == 1) X else activation[[l - 1]]
+    # Step 10: the weights move by lr times the gradient summed over the batch.
+    # crossprod(A, D) is t(A) %*% D, without making t(A).
+    layers[[l]]$weights <- layers[[l]]$weights + lr * crossprod(previous, delta[[l]])
+    # Step 11: the bias moves by lr times the delta summed over the batch.
+    # .colSums is colSums without its checks on what it is given.
+    if (!is.null(layers[[l]]$bias)) {
+      layers[[l]]$bias <- layers[[l]]$bias + lr * .colSums(delta[[l]], nrow(X), ncol(delta[[l]]))
+    }
+  }
+  list(layers = layers, layer_input = forward$layer_input, activation = activation,
+       error = error, loss = loss, slope = backward$slope, delta = delta,
+       error_at_layer = backward$error_at_layer)
+}
+
+#' Train by gradient descent: nn_step on every batch of every epoch.
+#'
+#' @param layers the initial network (a list of layers, as nn_layer makes them); R
+#'   copies it, so the caller's stays as it was.
+#' @param X numeric matrix, n_samples x n_features.
+#' @param y numeric matrix, n_samples x n_outputs.
+#' @param lr learning rate, above 0.
+#' @param epochs number of passes over the data, 0 or more.
+#' @param trace record every quantity of every step of every iteration.
+#' @param batch_size samples per update: NULL (or n_samples or more) is full-batch
+#'   gradient descent, 1 is stochastic gradient descent, anything between
+#'   mini-batches. The last batch of an epoch holds what is left.
+#' @param shuffle shuffle the samples before each epoch (with the Lehmer generator,
+#'   as Python does); otherwise batches follow the order of the data.
+#' @param seed the generator's first state; needed to shuffle. A run's state given as
+#'   seed continues its shuffles where it stopped.
+#' @param progress NULL, or a function called after every epoch as
+#'   progress(epoch, loss), the epoch from 1.
+#' @param trace_every with trace, record the epochs whose number is a multiple of this.
+#' @param trace_quantities with trace, record only these of nn_layer_quantities (the
+#'   samples and the loss always); NULL: all.
+#' @param trace_limit bytes the trace may take; a run whose trace would take more is
+#'   refused before it starts, with the estimate.
+#' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
+#'   batches, each before its update>, trace = <a trace, or NULL>, state = <the
+#'   generator's state at the end>).
+#' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
+#'   and for lr when training diverges: at the first update that gives a number
+#'   that is not finite, naming its epoch and iteration.
+nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
+                     shuffle = FALSE, seed = NULL, progress = NULL, trace_every = 1,
+                     trace_quantities = NULL, trace_limit = 1e9) {
+  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+  nn_check_recording(
+    layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+  )
+  n_samples <- nrow(X)
+  batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
+  loss <- numeric(epochs)
+  recorder <- NULL
+  if (trace) {
+    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, trace_every,
+                                trace_quantities)
+  }
+  state <- seed
+  for (epoch in seq_len(epochs)) {
+    # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
+    if (shuffle || epoch == 1) {
+      epoch_batches <- nn_batches(X, y, batch_size, shuffle, state)
+      state <- epoch_batches$state
+    }
+    epoch_loss <- 0
+    for (iteration in seq_along(epoch_batches$batches)) {
+      batch <- epoch_batches$batches[[iteration]]
+      now <- nn_step(layers, batch$X, batch$y, lr)
+      nn_check_finite(now, epoch, iteration)
+      layers <- now$layers
+      # The epoch's loss: the mean over its samples, each batch weighed by its size.
+      epoch_loss <- epoch_loss + now$loss * (nrow(batch$X) / n_samples)
+      if (!is.null(recorder)) {
+        nn_record(recorder, epoch, iteration, batch$rows, now)
+      }
+    }
+    loss[epoch] <- epoch_loss
+    if (!is.null(progress)) {
+      progress(epoch, epoch_loss)
+    }
+  }
+  list(layers = layers, loss = loss, trace = if (is.null(recorder)) NULL else recorder$trace,
+       state = state)
+}
+
+#' The network's output for X.
+#'
+#' @param layers list of layers.
+#' @param X numeric matrix, n_samples x n_features.
+#' @return numeric matrix, n_samples x n_outputs.
+nn_predict <- function(layers, X) {
+  nn_check_network(layers, X)
+  nn_forward(layers, X)$activation[[length(layers)]]
+}
+
+#' The predicted class of each sample, coded as y codes it.
+#'
+#' One rule in both languages: a network with one output has two classes, 0 and 1,
+#' as its y holds them: 1 where the output is 0.5 or more. A network with several
+#' outputs (y one-hot) has one class per output: the position of the largest output
+#' (the first of equal ones), counted as the language counts, from 1 here and from 0
+#' in Python's predict_class.
+#' @inheritParams nn_predict
+#' @return integer vector, one per sample.
+nn_predict_class <- function(layers, X) {
+  output <- nn_predict(layers, X)
+  if (ncol(output) == 1) {
+    return(as.integer(output[, 1] >= 0.5))
+  }
+  max.col(output, ties.method = "first")
+}
+
+#' Compare backprop's update with central finite differences, for every weight and bias.
+#'
+#' The backprop side is one nn_step: it moves each weight and bias by lr times minus
+#' the gradient of the summed squared error L = sum((y - output)^2) / 2. It is taken
+#' with lr = 2^20, a power of two: dividing the move by lr is exact, and the rounding
+#' of the addition becomes small beside the move. The numerical side moves each
+#' weight and bias w by steps s of h and h / 2: D(s) = (L(w + s) - L(w - s)) / (2 s),
+#' and numerical = (4 D(h / 2) - D(h)) / 3 (Richardson's extrapolation, which cancels
+#' the error in s^2, so that s can stay large enough for the rounding of L, a sum
+#' over every sample, not to matter).
+#' @param layers list of layers.
+#' @param X numeric matrix, n_samples x n_features.
+#' @param y numeric matrix, n_samples x n_outputs.
+#' @param h the step.
+#' @return the largest relative error, |backprop - numerical| / max(|backprop|,
+#'   |numerical|, 1e-8), over every weight and bias.
+nn_gradient_check <- function(layers, X, y, h = 1e-3) {
+  nn_check_training(layers, X, y, 1, 0)
+  lr <- 2^20
+  stepped <- nn_step(layers, X, y, lr)$layers
+  slope_of_loss <- function(l, name, i, s) {
+    moved <- layers
+    moved[[l]][[name]][i] <- layers[[l]][[name]][i] + s
+    above <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
+    moved[[l]][[name]][i] <- layers[[l]][[name]][i] - s
+    below <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
+    (above - below) / (2 * s)
+  }
+  largest <- 0
+  for (l in seq_along(layers)) {
+    for (name in c("weights", "bias")) {
+      values <- layers[[l]][[name]]
+      if (is.null(values)) {
+        next
+      }
+      gradient <- (values - stepped[[l]][[name]]) / lr
+      for (i in seq_along(values)) {
+        numerical <- (4 * slope_of_loss(l, name, i, h / 2) - slope_of_loss(l, name, i, h)) / 3
+        error <- abs(gradient[i] - numerical)
+        largest <- max(largest, error / max(abs(gradient[i]), abs(numerical), 1e-8))
+      }
+    }
+  }
+  largest
+}
+
+# ---- Trace -----------------------------------------------------------------------
+# A trace records every quantity of every step of every iteration. An iteration is
+# one update of the weights: one per epoch in full-batch gradient descent, one per
+# batch with mini-batches. A trace is list(epoch, iteration, samples, loss, layers):
+# - epoch, iteration: integer, one per iteration: its epoch, and its number within it;
+# - samples: integer matrix [iteration, position], step 0: the rows of X the batch
+#   holds, in order;
+# - loss: numeric, one per iteration: the batch's loss, before its update;
+# - layers[[l]][[quantity]]: an array [iteration, row, col], the value of that
+#   quantity for layer l (nn_trace_steps() says which quantities a layer has; a layer
+#   without bias has none).
+# Quantities computed per sample have one row per position in the batch; when the
+# last batch of an epoch is smaller, its missing rows stay NA (and its samples 0)
+# and the long table leaves them out.
+
+# The quantities a trace may keep for each layer; the samples and the loss it always keeps.
+nn_layer_quantities <- c("layer_input", "activation", "error", "slope", "delta",
+                         "error_at_layer", "weights", "bias")
+
+# Quantities with one row per sample of the batch (the others: weights, bias, loss).
+nn_per_sample <- c("samples", "layer_input", "activation", "error", "slope", "delta",
+                   "error_at_layer")
+
+#' The quantities one iteration computes, in the order the training loop computes them.
+#'
+#' @param n_layers number of layers of weights in the network.
+#' @return data.frame with columns layer, quantity, step; layers count from 1; the
+#'   batch's samples belong to layer 0, the input, at step 0. loss is listed with
+#'   the output layer at step 5.
+nn_trace_steps <- function(n_layers) {
+  steps <- list(c(0, "samples", 0))
+  for (layer in seq_len(n_layers)) {
+    hidden <- layer < n_layers
+    steps <- c(steps, list(c(layer, "layer_input", if (hidden) 2 else 4)))
+    steps <- c(steps, list(c(layer, "activation", if (hidden) 3 else 4)))
+  }
+  steps <- c(steps, list(c(n_layers, "error", 5)), list(c(n_layers, "loss", 5)))
+  for (layer in seq_len(n_layers)) steps <- c(steps, list(c(layer, "slope", 6)))
+  steps <- c(steps, list(c(n_layers, "delta", 7)))
+  for (layer in rev(seq_len(n_layers - 1))) {
+    steps <- c(steps, list(c(layer, "error_at_layer", 8)), list(c(layer, "delta", 9)))
+  }
+  for (layer in seq_len(n_layers)) {
+    steps <- c(steps, list(c(layer, "weights", 10)), list(c(layer, "bias", 11)))
+  }
+  steps <- do.call(rbind, steps)
+  data.frame(
+    layer = as.integer(steps[, 1]), quantity = steps[, 2], step = as.integer(steps[, 3])
+  )
+}
+
+#' The rows and cols of one iteration's matrix of each (layer, quantity) a trace keeps.
+#'
+#' @param layers list of layers.
+#' @param batch_size rows of the largest batch.
+#' @param quantities the names of nn_layer_quantities to keep (NULL: all). The samples
+#'   and the loss are always kept.
+#' @return data.frame with columns layer, quantity, rows, cols.
+nn_trace_shapes <- function(layers, batch_size, quantities = NULL) {
+  steps <- nn_trace_steps(length(layers))
+  kept <- steps$quantity %in% nn_layer_quantities &
+    (is.null(quantities) | steps$quantity %in% quantities)
+  steps <- steps[kept, ]
+  with_bias <- !vapply(layers, function(layer) is.null(layer$bias), TRUE)
+  steps <- steps[steps$quantity != "bias" | with_bias[pmax(steps$layer, 1)], ]
+  n_inputs <- vapply(layers, function(layer) nrow(layer$weights), 1)[steps$layer]
+  n_units <- vapply(layers, function(layer) ncol(layer$weights), 1)[steps$layer]
+  rows <- ifelse(steps$quantity == "weights", n_inputs,
+                 ifelse(steps$quantity == "bias", 1, batch_size))
+  data.frame(layer = steps$layer, quantity = steps$quantity, rows = rows, cols = n_units)
+}
+
+#' How many bytes a trace of iterations updates takes: 8 per number.
+#' @inheritParams nn_trace_shapes
+#' @param iterations number of updates.
+nn_trace_bytes <- function(layers, batch_size, iterations, quantities = NULL) {
+  shapes <- nn_trace_shapes(layers, batch_size, quantities)
+  8 * iterations * (batch_size + 1 + sum(shapes$rows * shapes$cols))
+}
+
+#' An unfilled trace (every value NA, every sample 0) for iterations updates.
+#' @inheritParams nn_trace_bytes
+nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
+  recorded <- lapply(layers, function(layer) list())
+  shapes <- nn_trace_shapes(layers, batch_size, quantities)
+  for (i in seq_len(nrow(shapes))) {
+    recorded[[shapes$layer[i]]][[shapes$quantity[i]]] <-
+      array(NA_real_, c(iterations, shapes$rows[i], shapes$cols[i]))
+  }
+  list(
+    epoch = integer(iterations), iteration = integer(iterations),
+    samples = matrix(0L, iterations, batch_size), loss = rep(NA_real_, iterations),
+    layers = recorded
+  )
+}
+
+#' A recorder: a trace that nn_record fills, iteration by iteration, as training runs.
+#'
+#' An environment, so that nn_record can fill the trace's arrays in place.
+#' @inheritParams nn_trace_shapes
+#' @param n_samples rows of X.
+#' @param epochs epochs of the run.
+#' @param every record the epochs whose number is a multiple of this.
+#' @return an environment holding trace, every and filled (how many iterations are
+#'   recorded).
+nn_new_recorder <- function(layers, n_samples, batch_size, epochs, every = 1,
+                            quantities = NULL) {
+  iterations <- epochs %/% every * ceiling(n_samples / batch_size)
+  recorder <- new.env()
+  recorder$trace <- nn_new_trace(layers, batch_size, iterations, quantities)
+  recorder$every <- every
+  recorder$filled <- 0
+  recorder
+}
+
+#' Record one iteration in the trace, when its epoch is one to record.
+#'
+#' @param recorder as nn_new_recorder makes it.
+#' @param epoch,iteration from 1.
+#' @param rows the rows of X the batch took, as nn_batches gives them.
+#' @param now what nn_step returned; its weights and bias are those after the update.
+nn_record <- function(recorder, epoch, iteration, rows, now) {
+  if (epoch %% recorder$every != 0) {
+    return(invisible(NULL))
+  }
+  # Take the trace out of the recorder, so that R changes its arrays in place
+  # rather than copying them, and put it back at the end.
+  trace <- recorder$trace
+  recorder$trace <- NULL
+  k <- recorder$filled + 1
+  recorder$filled <- k
+  trace$epoch[k] <- epoch
+  trace$iteration[k] <- iteration
+  trace$loss[k] <- now$loss
+  trace$samples[k, seq_along(rows)] <- rows
+  values <- nn_step_values(now)
+  for (l in seq_along(now$layers)) {
+    for (quantity in names(trace$layers[[l]])) {
+      value <- values[[quantity]][[l]]
+      trace$layers[[l]][[quantity]][k, seq_len(nrow(value)), ] <- value
+    }
+  }
+  recorder$trace <- trace
+  invisible(NULL)
+}
+
+#' What one iteration computed, as the trace keeps it.
+#'
+#' The error belongs to the output layer; the weights and bias are those after the
+#' update, the bias as one row.
+#' @param now what nn_step returned.
+#' @return per quantity of nn_layer_quantities, a list of one matrix per layer (NULL
+#'   where a layer has none).
+nn_step_values <- function(now) {
+  n_layers <- length(now$layers)
+  list(
+    layer_input = now$layer_input, activation = now$activation,
+    error = c(vector("list", n_layers - 1), list(now$error)), slope = now$slope,
+    delta = now$delta, error_at_layer = now$error_at_layer,
+    weights = lapply(now$layers, `[[`, "weights"),
+    bias = lapply(now$layers, function(layer) {
+      if (is.null(layer$bias)) NULL else matrix(layer$bias, nrow = 1)
+    })
+  )
+}
+
+#' The rows of nn_trace_steps() that trace holds.
+#' @param trace a trace.
+nn_trace_quantities <- function(trace) {
+  steps <- nn_trace_steps(length(trace$layers))
+  held <- mapply(function(layer, quantity) {
+    layer == 0 || quantity == "loss" || quantity %in% names(trace$layers[[layer]])
+  }, steps$layer, steps$quantity)
+  steps[held, , drop = FALSE]
+}
+
+#' The array [iteration, row, col] of one quantity.
+#'
+#' samples has one column, loss one row and one column.
+#' @param trace a trace.
+#' @param layer layer number, from 1 (0 for samples).
+#' @param quantity a quantity of nn_trace_steps().
+nn_trace_block <- function(trace, layer, quantity) {
+  if (quantity == "samples") {
+    return(array(trace$samples, c(dim(trace$samples), 1)))
+  }
+  if (quantity == "loss") {
+    return(array(trace$loss, c(length(trace$loss), 1, 1)))
+  }
+  trace$layers[[layer]][[quantity]]
+}
+
+#' Which rows of a quantity's array hold numbers: a logical matrix [iteration, row].
+#'
+#' All of them, except the rows past the end of a smaller last batch.
+#' @param trace a trace.
+#' @param quantity a quantity of nn_trace_steps().
+#' @param n_rows rows of its array.
+nn_trace_rows_used <- function(trace, quantity, n_rows) {
+  if (quantity %in% nn_per_sample) {
+    return(trace$samples > 0)
+  }
+  matrix(TRUE, length(trace$loss), n_rows)
+}
+
+#' The trace as one long table, one row per recorded number.
+#'
+#' @param trace a trace, as nn_train returns it.
+#' @return data.frame with columns epoch, iteration, step, layer, quantity, row,
+#'   col, value; every index starts at 1 (layer 0 is the input). Rows run
+#'   iteration by iteration, in the order of nn_trace_steps() within an iteration,
+#'   and row by row within a matrix. row is the position in the batch; the samples
+#'   of step 0 say which row of X each position holds.
+nn_trace_table <- function(trace) {
+  iterations <- length(trace$loss)
+  steps <- nn_trace_quantities(trace)
+  blocks <- used <- index <- vector("list", nrow(steps))
+  for (i in seq_len(nrow(steps))) {
+    quantity <- steps$quantity[i]
+    block <- nn_trace_block(trace, steps$layer[i], quantity)
+    n_rows <- dim(block)[2]
+    n_cols <- dim(block)[3]
+    # [iteration, row, col] -> [iteration, col, row], so that a matrix reads row by row.
+    blocks[[i]] <- matrix(aperm(block, c(1, 3, 2)), nrow = iterations)
+    rows_used <- nn_trace_rows_used(trace, quantity, n_rows)
+    used[[i]] <- rows_used[, rep(seq_len(n_rows), each = n_cols), drop = FALSE]
+    index[[i]] <- data.frame(
+      step = steps$step[i], layer = steps$layer[i], quantity = quantity,
+      row = rep(seq_len(n_rows), each = n_cols), col = rep(seq_len(n_cols), times = n_rows)
+    )
+  }
+  keep <- as.vector(t(do.call(cbind, used)))
+  index <- do.call(rbind, index)
+  per_iteration <- nrow(index)
+  table <- data.frame(
+    epoch = rep(trace$epoch, each = per_iteration),
+    iteration = rep(trace$iteration, each = per_iteration),
+    index[rep(seq_len(per_iteration), times = iterations), ],
+    value = as.vector(t(do.call(cbind, blocks))),
+    row.names = NULL
+  )
+  table <- table[keep, ]
+  rownames(table) <- NULL
+  table
 }
 
 # ---- Checks ----------------------------------------------------------------------
@@ -214,11 +753,15 @@ nn_check_network <- function(layers, X) {
   for (number in seq_along(layers)) {
     layer <- layers[[number]]
     field <- sprintf("layers[%d]", number)
-    if (!(is.character(layer$activation) && length(layer$activation) == 1 &&
-          layer$activation %in% names(nn_activations))) {
+    if (!(is.character(layer$activation) && length(layer$activation) == 1)) {
+      nn_input_error(paste0(field, ".activation"),
+                     paste("must be a string; got", nn_describe(layer$activation)),
+                     category = "structure")
+    }
+    if (!(layer$activation %in% names(nn_activations))) {
       nn_input_error(paste0(field, ".activation"), sprintf(
         "unknown activation '%s'; known: %s",
-        paste(layer$activation, collapse = ","), paste(names(nn_activations), collapse = ", ")
+        layer$activation, paste(names(nn_activations), collapse = ", ")
       ))
     }
     nn_check_array(layer$weights, paste0(field, ".weights"), 2)
@@ -304,10 +847,27 @@ nn_check_whole <- function(value, field, low, high = NULL) {
   }
 }
 
-#' Check what nn_train is told to record.
+#' Check what nn_train is told to record and report.
+#'
+#' A trace that would take more than trace_limit bytes is refused here, before
+#' training starts, with the estimate.
 #' @inheritParams nn_train
-nn_check_trace <- function(trace_every, trace_quantities, trace_limit) {
+nn_check_recording <- function(layers, X, batch_size, epochs, trace, progress, trace_every,
+                               trace_quantities, trace_limit) {
+  if (!(isTRUE(trace) || isFALSE(trace))) {
+    nn_input_error("trace", paste("must be true or false; got", nn_describe(trace)))
+  }
+  if (!is.null(progress) && !is.function(progress)) {
+    nn_input_error("progress", paste(
+      "must be a function of (epoch, loss); got", nn_describe(progress)
+    ), category = "structure")
+  }
   nn_check_whole(trace_every, "trace_every", 1)
+  if (!(is.null(trace_quantities) || is.character(trace_quantities))) {
+    nn_input_error("trace_quantities", paste(
+      "must be a name or a list of names; got", nn_describe(trace_quantities)
+    ), category = "structure")
+  }
   for (quantity in trace_quantities) {
     if (!(quantity %in% nn_layer_quantities)) {
       nn_input_error("trace_quantities", sprintf(
@@ -318,513 +878,130 @@ nn_check_trace <- function(trace_every, trace_quantities, trace_limit) {
   if (!(nn_is_number(trace_limit) && trace_limit > 0)) {
     nn_input_error("trace_limit", paste("must be a number above 0; got", nn_describe(trace_limit)))
   }
-}
-
-nn_is_number <- function(value) {
-  is.numeric(value) && length(value) == 1
-}
-
-# ---- Trace -----------------------------------------------------------------------
-# A trace records every quantity of every step of every iteration. An iteration is
-# one update of the weights: one per epoch in full-batch gradient descent, one per
-# batch with mini-batches. A trace is list(epoch, iteration, samples, loss, layers):
-# - epoch, iteration: integer, one per iteration: its epoch, and its number within it;
-# - samples: integer matrix [iteration, position], step 0: the rows of X the batch
-#   holds, in order;
-# - loss: numeric, one per iteration: the batch's loss, before its update;
-# - layers[[l]][[quantity]]: an array [iteration, row, col], the value of that
-#   quantity for layer l (nn_trace_steps() says which quantities a layer has; a layer
-#   without bias has none).
-# Quantities computed per sample have one row per position in the batch; when the
-# last batch of an epoch is smaller, its missing rows stay NA (and its samples 0)
-# and the long table leaves them out.
-
-# The quantities a trace may keep for each layer; the samples and the loss it always keeps.
-nn_layer_quantities <- c("layer_input", "activation", "error", "slope", "delta",
-                         "error_at_layer", "weights", "bias")
-
-# Quantities with one row per sample of the batch (the others: weights, bias, loss).
-nn_per_sample <- c("samples", "layer_input", "activation", "error", "slope", "delta",
-                   "error_at_layer")
-
-#' The quantities one iteration computes, in the order the training loop computes them.
-#'
-#' @param n_layers number of layers of weights in the network.
-#' @return data.frame with columns layer, quantity, step; layers count from 1; the
-#'   batch's samples belong to layer 0, the input, at step 0. loss is listed with
-#'   the output layer at step 5.
-nn_trace_steps <- function(n_layers) {
-  steps <- list(c(0, "samples", 0))
-  for (layer in seq_len(n_layers)) {
-    hidden <- layer < n_layers
-    steps <- c(steps, list(c(layer, "layer_input", if (hidden) 2 else 4)))
-    steps <- c(steps, list(c(layer, "activation", if (hidden) 3 else 4)))
-  }
-  steps <- c(steps, list(c(n_layers, "error", 5)), list(c(n_layers, "loss", 5)))
-  for (layer in seq_len(n_layers)) steps <- c(steps, list(c(layer, "slope", 6)))
-  steps <- c(steps, list(c(n_layers, "delta", 7)))
-  for (layer in rev(seq_len(n_layers - 1))) {
-    steps <- c(steps, list(c(layer, "error_at_layer", 8)), list(c(layer, "delta", 9)))
-  }
-  for (layer in seq_len(n_layers)) {
-    steps <- c(steps, list(c(layer, "weights", 10)), list(c(layer, "bias", 11)))
-  }
-  steps <- do.call(rbind, steps)
-  data.frame(
-    layer = as.integer(steps[, 1]), quantity = steps[, 2], step = as.integer(steps[, 3])
-  )
-}
-
-#' The rows and cols of one iteration's matrix of each (layer, quantity) a trace keeps.
-#'
-#' @param layers list of layers.
-#' @param batch_size rows of the largest batch.
-#' @param quantities the names of nn_layer_quantities to keep (NULL: all). The samples
-#'   and the loss are always kept.
-#' @return data.frame with columns layer, quantity, rows, cols.
-nn_trace_shapes <- function(layers, batch_size, quantities = NULL) {
-  steps <- nn_trace_steps(length(layers))
-  kept <- steps$quantity %in% nn_layer_quantities &
-    (is.null(quantities) | steps$quantity %in% quantities)
-  steps <- steps[kept, ]
-  with_bias <- !vapply(layers, function(layer) is.null(layer$bias), TRUE)
-  steps <- steps[steps$quantity != "bias" | with_bias[pmax(steps$layer, 1)], ]
-  n_inputs <- vapply(layers, function(layer) nrow(layer$weights), 1)[steps$layer]
-  n_units <- vapply(layers, function(layer) ncol(layer$weights), 1)[steps$layer]
-  rows <- ifelse(steps$quantity == "weights", n_inputs,
-                 ifelse(steps$quantity == "bias", 1, batch_size))
-  data.frame(layer = steps$layer, quantity = steps$quantity, rows = rows, cols = n_units)
-}
-
-#' How many bytes a trace of iterations updates takes: 8 per number.
-#' @inheritParams nn_trace_shapes
-#' @param iterations number of updates.
-nn_trace_bytes <- function(layers, batch_size, iterations, quantities = NULL) {
-  shapes <- nn_trace_shapes(layers, batch_size, quantities)
-  8 * iterations * (batch_size + 1 + sum(shapes$rows * shapes$cols))
-}
-
-#' An unfilled trace (every value NA, every sample 0) for iterations updates.
-#' @inheritParams nn_trace_bytes
-nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
-  recorded <- lapply(layers, function(layer) list())
-  shapes <- nn_trace_shapes(layers, batch_size, quantities)
-  for (i in seq_len(nrow(shapes))) {
-    recorded[[shapes$layer[i]]][[shapes$quantity[i]]] <-
-      array(NA_real_, c(iterations, shapes$rows[i], shapes$cols[i]))
-  }
-  list(
-    epoch = integer(iterations), iteration = integer(iterations),
-    samples = matrix(0L, iterations, batch_size), loss = rep(NA_real_, iterations),
-    layers = recorded
-  )
-}
-
-#' The rows of nn_trace_steps() that trace holds.
-#' @param trace a trace.
-nn_trace_quantities <- function(trace) {
-  steps <- nn_trace_steps(length(trace$layers))
-  held <- mapply(function(layer, quantity) {
-    layer == 0 || quantity == "loss" || quantity %in% names(trace$layers[[layer]])
-  }, steps$layer, steps$quantity)
-  steps[held, , drop = FALSE]
-}
-
-#' The array [iteration, row, col] of one quantity.
-#'
-#' samples has one column, loss one row and one column.
-#' @param trace a trace.
-#' @param layer layer number, from 1 (0 for samples).
-#' @param quantity a quantity of nn_trace_steps().
-nn_trace_block <- function(trace, layer, quantity) {
-  if (quantity == "samples") {
-    return(array(trace$samples, c(dim(trace$samples), 1)))
-  }
-  if (quantity == "loss") {
-    return(array(trace$loss, c(length(trace$loss), 1, 1)))
-  }
-  trace$layers[[layer]][[quantity]]
-}
-
-#' Which rows of a quantity's array hold numbers: a logical matrix [iteration, row].
-#'
-#' All of them, except the rows past the end of a smaller last batch.
-#' @param trace a trace.
-#' @param quantity a quantity of nn_trace_steps().
-#' @param n_rows rows of its array.
-nn_trace_rows_used <- function(trace, quantity, n_rows) {
-  if (quantity %in% nn_per_sample) {
-    return(trace$samples > 0)
-  }
-  matrix(TRUE, length(trace$loss), n_rows)
-}
-
-#' The trace as one long table, one row per recorded number.
-#'
-#' @param trace a trace, as nn_train returns it.
-#' @return data.frame with columns epoch, iteration, step, layer, quantity, row,
-#'   col, value; every index starts at 1 (layer 0 is the input). Rows run
-#'   iteration by iteration, in the order of nn_trace_steps() within an iteration,
-#'   and row by row within a matrix. row is the position in the batch; the samples
-#'   of step 0 say which row of X each position holds.
-nn_trace_table <- function(trace) {
-  iterations <- length(trace$loss)
-  steps <- nn_trace_quantities(trace)
-  blocks <- used <- index <- vector("list", nrow(steps))
-  for (i in seq_len(nrow(steps))) {
-    quantity <- steps$quantity[i]
-    block <- nn_trace_block(trace, steps$layer[i], quantity)
-    n_rows <- dim(block)[2]
-    n_cols <- dim(block)[3]
-    # [iteration, row, col] -> [iteration, col, row], so that a matrix reads row by row.
-    blocks[[i]] <- matrix(aperm(block, c(1, 3, 2)), nrow = iterations)
-    rows_used <- nn_trace_rows_used(trace, quantity, n_rows)
-    used[[i]] <- rows_used[, rep(seq_len(n_rows), each = n_cols), drop = FALSE]
-    index[[i]] <- data.frame(
-      step = steps$step[i], layer = steps$layer[i], quantity = quantity,
-      row = rep(seq_len(n_rows), each = n_cols), col = rep(seq_len(n_cols), times = n_rows)
-    )
-  }
-  keep <- as.vector(t(do.call(cbind, used)))
-  index <- do.call(rbind, index)
-  per_iteration <- nrow(index)
-  table <- data.frame(
-    epoch = rep(trace$epoch, each = per_iteration),
-    iteration = rep(trace$iteration, each = per_iteration),
-    index[rep(seq_len(per_iteration), times = iterations), ],
-    value = as.vector(t(do.call(cbind, blocks))),
-    row.names = NULL
-  )
-  table <- table[keep, ]
-  rownames(table) <- NULL
-  table
-}
-
-# ---- Network ---------------------------------------------------------------------
-# A layer is list(weights = <matrix n_inputs x n_units>, bias = <numeric n_units, or
-# NULL for a layer without bias>, activation = "sigmoid"); a network is a list of
-# layers; samples are rows.
-
-#' The article's initialisation: every weight and bias uniform on [0, 1).
-#' @param state the Lehmer generator's state.
-#' @param n_inputs,n_units the layer's shape.
-#' @param bias give the layer a bias.
-#' @return list(weights, bias, state).
-nn_uniform_init <- function(state, n_inputs, n_units, bias) {
-  weights <- nn_lehmer_uniform(state, n_inputs * n_units)
-  state <- weights$state
-  biases <- NULL
-  if (bias) {
-    biases <- nn_lehmer_uniform(state, n_units)
-    state <- biases$state
-  }
-  list(
-    weights = matrix(weights$draws, n_inputs, n_units, byrow = TRUE), bias = biases$draws,
-    state = state
-  )
-}
-
-#' Glorot (Xavier) uniform: weights uniform on [-limit, limit], biases 0.
-#'
-#' limit = sqrt(6 / (n_inputs + n_units)) keeps the variance of the signal about
-#' the same from layer to layer.
-#' @inheritParams nn_uniform_init
-nn_glorot_init <- function(state, n_inputs, n_units, bias) {
-  draws <- nn_lehmer_uniform(state, n_inputs * n_units)
-  limit <- sqrt(6 / (n_inputs + n_units))
-  weights <- limit * (2 * draws$draws - 1)
-  list(
-    weights = matrix(weights, n_inputs, n_units, byrow = TRUE),
-    bias = if (bias) numeric(n_units) else NULL, state = draws$state
-  )
-}
-
-nn_initialisers <- list(uniform = nn_uniform_init, glorot = nn_glorot_init)
-
-#' Layers with seeded random weights, the same to the bit as Python's init_layers.
-#'
-#' @param sizes units per layer, from the input features to the outputs:
-#'   c(4, 3, 1) is 4 features, 3 hidden units, 1 output.
-#' @param activations one name per layer of weights (length(sizes) - 1), or one for all.
-#' @param seed from 1 to 2^31 - 2: the first state of the Lehmer generator.
-#' @param method "uniform" or "glorot", a name of nn_initialisers. Layer by layer,
-#'   the weights are drawn row by row, then the bias.
-#' @param bias give each layer a bias, or none.
-#' @return list of layers.
-nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = TRUE) {
-  if (length(activations) == 1) {
-    activations <- rep(activations, length(sizes) - 1)
-  }
-  if (length(sizes) < 2) {
-    nn_input_error("sizes", "must give at least two sizes (inputs and outputs)")
-  }
-  for (number in seq_along(sizes)) {
-    nn_check_whole(sizes[[number]], sprintf("sizes[%d]", number), 1)
-  }
-  if (length(activations) != length(sizes) - 1) {
-    nn_input_error("activations", sprintf(
-      "has %d names, but there are %d layers; give one per layer, or one for all",
-      length(activations), length(sizes) - 1
-    ), category = "shape")
-  }
-  nn_check_seed(seed)
-  if (!(method %in% names(nn_initialisers))) {
-    nn_input_error("method", sprintf(
-      "unknown method '%s'; known: %s", method, paste(names(nn_initialisers), collapse = ", ")
-    ))
-  }
-  state <- seed
-  layers <- vector("list", length(sizes) - 1)
-  for (l in seq_along(layers)) {
-    drawn <- nn_initialisers[[method]](state, sizes[[l]], sizes[[l + 1]], bias)
-    state <- drawn$state
-    layers[[l]] <- list(weights = drawn$weights, bias = drawn$bias, activation = activations[[l]])
-  }
-  nn_check_network(layers, matrix(0, 1, sizes[[1]]))
-  layers
-}
-
-#' Steps 2 to 4: the forward pass.
-#'
-#' @param layers list of layers.
-#' @param X numeric matrix, n_samples x n_features.
-#' @return list(layer_input, activation): per layer, the n_samples x n_units
-#'   matrices Z_l = A_{l-1} W_l + b_l and A_l = f(Z_l), with A_0 = X.
-nn_forward <- function(layers, X) {
-  layer_input <- activation <- vector("list", length(layers))
-  for (l in seq_along(layers)) {
-    layer <- layers[[l]]
-    previous <- if (l == 1) X else activation[[l - 1]]
-    z <- previous %*% layer$weights
-    layer_input[[l]] <- if (is.null(layer$bias)) z else z + rep(layer$bias, each = nrow(X))
-    activation[[l]] <- nn_activations[[layer$activation]](layer_input[[l]])
-  }
-  list(layer_input = layer_input, activation = activation)
-}
-
-#' Steps 6 to 9: the backward pass, with the weights from before the update.
-#'
-#' @param layers list of layers.
-#' @param activation the forward pass's A_l, from nn_forward.
-#' @param error step 5: E = y - output.
-#' @return list(slope, delta, error_at_layer): per layer, n_samples x n_units
-#'   matrices; error_at_layer is NULL for the output layer. -(t(A_{l-1}) D_l) is the
-#'   gradient of the summed squared error sum(E^2) / 2 with respect to W_l.
-nn_backward <- function(layers, activation, error) {
-  n_layers <- length(layers)
-  # Step 6: the slope of every layer's activation, from its output.
-  slope <- delta <- error_at_layer <- vector("list", n_layers)
-  for (l in seq_len(n_layers)) {
-    slope[[l]] <- nn_slopes[[layers[[l]]$activation]](activation[[l]])
-  }
-  # Step 7: the output layer's delta.
-  delta[[n_layers]] <- error * slope[[n_layers]]
-  # Steps 8 and 9, from the last hidden layer back to the first (n - 1, ..., 1).
-  # tcrossprod(D, W) is D %*% t(W), without making t(W).
-  for (l in n_layers - seq_len(n_layers - 1)) {
-    error_at_layer[[l]] <- tcrossprod(delta[[l + 1]], layers[[l + 1]]$weights)
-    delta[[l]] <- error_at_layer[[l]] * slope[[l]]
-  }
-  list(slope = slope, delta = delta, error_at_layer = error_at_layer)
-}
-
-#' Train by gradient descent, the article's eleven steps per update.
-#'
-#' @param layers the initial network (a list of layers); R copies it, so the
-#'   caller's stays as it was.
-#' @param X numeric matrix, n_samples x n_features.
-#' @param y numeric matrix, n_samples x n_outputs.
-#' @param lr learning rate, above 0.
-#' @param epochs number of passes over the data, 0 or more.
-#' @param trace record every quantity of every step of every iteration.
-#' @param batch_size samples per update: NULL (or n_samples or more) is full-batch
-#'   gradient descent, 1 is stochastic gradient descent, anything between
-#'   mini-batches. The last batch of an epoch holds what is left.
-#' @param shuffle shuffle the samples before each epoch (with the Lehmer generator,
-#'   as Python does); otherwise batches follow the order of the data.
-#' @param seed the generator's first state; needed to shuffle.
-#' @param progress NULL, or a function called after every epoch as
-#'   progress(epoch, loss), the epoch from 1.
-#' @param trace_every with trace, record the epochs whose number is a multiple of this.
-#' @param trace_quantities with trace, record only these of nn_layer_quantities (the
-#'   samples and the loss always); NULL: all.
-#' @param trace_limit bytes the trace may take; a run whose trace would take more is
-#'   refused before it starts, with the estimate.
-#' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
-#'   batches, each before its update>, trace = <a trace, or NULL>).
-#' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
-#'   and for lr when training diverges: at the first loss that is not finite,
-#'   naming its epoch and iteration.
-nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
-                     shuffle = FALSE, seed = NULL, progress = NULL, trace_every = 1,
-                     trace_quantities = NULL, trace_limit = 1e9) {
-  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
-  nn_check_trace(trace_every, trace_quantities, trace_limit)
-  n_samples <- nrow(X)
-  n_layers <- length(layers)
-  batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
-  batches <- ceiling(n_samples / batch_size)
-  whole <- batches == 1 && !shuffle # every batch is the whole data, in its order
-  loss <- numeric(epochs)
-  recorded <- NULL
   if (trace) {
-    iterations <- epochs %/% trace_every * batches
-    size <- nn_trace_bytes(layers, batch_size, iterations, trace_quantities)
+    n_samples <- nrow(X)
+    rows <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
+    iterations <- epochs %/% trace_every * ceiling(n_samples / rows)
+    size <- nn_trace_bytes(layers, rows, iterations, trace_quantities)
     if (size > trace_limit) {
       nn_input_error("trace", sprintf(paste(
         "would take about %.0f MB, over the limit of %.0f MB (trace_limit): record every",
         "k-th epoch (trace_every), fewer quantities (trace_quantities), or raise trace_limit"
       ), size / 1e6, trace_limit / 1e6))
     }
-    recorded <- nn_new_trace(layers, batch_size, iterations, trace_quantities)
   }
-  state <- seed
-  for (epoch in seq_len(epochs)) {
-    # Step 0: the order in which this epoch takes the samples.
-    order <- seq_len(n_samples)
-    if (shuffle) {
-      shuffled <- nn_lehmer_shuffle(n_samples, state)
-      order <- shuffled$order
-      state <- shuffled$state
-    }
-    squared_error <- 0
-    for (batch in seq_len(batches)) {
-      rows <- order[((batch - 1) * batch_size + 1):min(batch * batch_size, n_samples)]
-      if (whole) { # the data as it is: R would copy it to take all its rows
-        X_batch <- X # nolint: object_name_linter. X, as in the maths.
-        y_batch <- y
-      } else {
-        X_batch <- X[rows, , drop = FALSE] # nolint: object_name_linter.
-        y_batch <- y[rows, , drop = FALSE]
-      }
-      # Steps 2 to 4: the forward pass.
-      forward <- nn_forward(layers, X_batch)
-      layer_input <- forward$layer_input
-      activation <- forward$activation
-      # Step 5: the error at the output, and the loss it gives.
-      error <- y_batch - activation[[n_layers]]
-      batch_squared_error <- sum(error^2)
-      if (!is.finite(batch_squared_error)) {
+}
+
+#' Stop training at the first iteration that gives a number that is not finite.
+#'
+#' now is what nn_step returned. Its loss plus the sum of the squares of the updated
+#' weights and biases is finite unless one of those numbers is not (or the sum
+#' overflows: then each number is looked at).
+#' @param now what nn_step returned.
+#' @param epoch,iteration where training is, from 1.
+nn_check_finite <- function(now, epoch, iteration) {
+  total <- now$loss
+  for (layer in now$layers) {
+    total <- total + sum(layer$weights^2) + sum(layer$bias^2)
+  }
+  if (is.finite(total)) {
+    return(invisible(NULL))
+  }
+  where <- sprintf("training diverged: in epoch %d, iteration %d", epoch, iteration)
+  if (!is.finite(now$loss)) {
+    nn_input_error("lr", paste0(where, ", the loss is not finite; a smaller lr may help"),
+                   category = "training")
+  }
+  for (number in seq_along(now$layers)) {
+    for (name in c("weights", "bias")) {
+      if (!all(is.finite(now$layers[[number]][[name]]))) {
         nn_input_error("lr", sprintf(
-          "training diverged: in epoch %d, iteration %d, the loss is not finite; %s",
-          epoch, batch, "a smaller lr may help"
+          "%s, the update made layers[%d].%s not finite; a smaller lr may help",
+          where, number, name
         ), category = "training")
       }
-      squared_error <- squared_error + batch_squared_error
-      # Steps 6 to 9: the backward pass.
-      backward <- nn_backward(layers, activation, error)
-      slope <- backward$slope
-      delta <- backward$delta
-      error_at_layer <- backward$error_at_layer
-      # Steps 10 and 11: move weights and bias by lr times the gradient summed over
-      # the batch's samples. crossprod(A, D) is t(A) %*% D, without making t(A).
-      for (l in seq_len(n_layers)) {
-        previous <- if (l == 1) X_batch else activation[[l - 1]]
-        layers[[l]]$weights <- layers[[l]]$weights + lr * crossprod(previous, delta[[l]])
-        if (!is.null(layers[[l]]$bias)) {
-          layers[[l]]$bias <- layers[[l]]$bias + lr * colSums(delta[[l]])
-        }
-      }
-      # Record the iteration: weights and bias as they are after the update.
-      if (!is.null(recorded) && epoch %% trace_every == 0) {
-        k <- (epoch %/% trace_every - 1) * batches + batch
-        recorded$epoch[k] <- epoch
-        recorded$iteration[k] <- batch
-        recorded$samples[k, seq_along(rows)] <- rows
-        recorded$loss[k] <- batch_squared_error / length(error) / 2
-        now <- list(
-          layer_input = layer_input, activation = activation,
-          error = c(vector("list", n_layers - 1), list(error)), slope = slope, delta = delta,
-          error_at_layer = error_at_layer, weights = lapply(layers, `[[`, "weights"),
-          bias = lapply(layers, function(layer) {
-            if (is.null(layer$bias)) NULL else matrix(layer$bias, nrow = 1)
-          })
-        )
-        for (l in seq_len(n_layers)) {
-          for (quantity in names(recorded$layers[[l]])) {
-            value <- now[[quantity]][[l]]
-            recorded$layers[[l]][[quantity]][k, seq_len(nrow(value)), ] <- value
-          }
-        }
-      }
-    }
-    # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
-    loss[epoch] <- squared_error / length(y) / 2
-    if (!is.null(progress)) {
-      progress(epoch, loss[epoch])
     }
   }
-  list(layers = layers, loss = loss, trace = recorded)
 }
 
-#' The network's output for X.
-#'
-#' @param layers list of layers.
-#' @param X numeric matrix, n_samples x n_features.
-#' @return numeric matrix, n_samples x n_outputs.
-nn_predict <- function(layers, X) {
-  nn_check_network(layers, X)
-  nn_forward(layers, X)$activation[[length(layers)]]
+nn_is_number <- function(value) {
+  is.numeric(value) && length(value) == 1
 }
 
-#' The predicted class of each sample.
-#'
-#' With several outputs, the index of the largest (the first of equal ones),
-#' counted from 1 here and from 0 in Python's predict_class. With one output, 1
-#' where it is 0.5 or more, else 0, in both languages.
-#' @inheritParams nn_predict
-#' @return integer vector, one per sample.
-nn_predict_class <- function(layers, X) {
-  output <- nn_predict(layers, X)
-  if (ncol(output) == 1) {
-    return(as.integer(output[, 1] >= 0.5))
+# ---- Generator -----------------------------------------------------------------
+# A Lehmer (Park-Miller) generator, the same in R and Python to the bit:
+# state <- 16807 * state mod (2^31 - 1). Every product is below 2^46, so the
+# arithmetic is exact in doubles and R computes exactly what Python does. It feeds
+# the seeded initialisation and the shuffling of mini-batches. Functions take a
+# state and return the new one with their draws; a seed is the first state.
+
+nn_lehmer_modulus <- 2^31 - 1
+nn_lehmer_multiplier <- 16807
+
+#' The next state: a whole number from 1 to nn_lehmer_modulus - 1.
+#' @param state the current state.
+nn_lehmer_next <- function(state) {
+  (nn_lehmer_multiplier * state) %% nn_lehmer_modulus
+}
+
+#' count draws uniform on [0, 1): (state - 1) / (modulus - 1) of the next states.
+#' @param state the current state.
+#' @param count how many draws.
+#' @return list(draws = <numeric, count>, state = <the new state>).
+nn_lehmer_uniform <- function(state, count) {
+  draws <- numeric(count)
+  for (i in seq_len(count)) {
+    state <- nn_lehmer_next(state)
+    draws[i] <- (state - 1) / (nn_lehmer_modulus - 1)
   }
-  max.col(output, ties.method = "first")
+  list(draws = draws, state = state)
 }
 
-#' Compare backprop's gradient with central finite differences, for every weight and bias.
+#' A random order of 1..n (Fisher-Yates, from the last position down).
 #'
-#' The gradient is that of the summed squared error L = sum((y - output)^2) / 2: the
-#' updates of steps 10 and 11 add lr times its negative, t(A_{l-1}) D_l and the column
-#' sums of D_l. Each weight and bias w is moved by steps s of h and h / 2:
-#' D(s) = (L(w + s) - L(w - s)) / (2 s), and numerical = (4 D(h / 2) - D(h)) / 3
-#' (Richardson's extrapolation, which cancels the error in s^2, so that s can stay
-#' large enough for the rounding of L, a sum over every sample, not to matter).
-#' @param layers list of layers.
+#' Position i swaps with position (next state mod i) + 1.
+#' @param n how many.
+#' @param state the current state.
+#' @return list(order = <integer, n>, state = <the new state>).
+nn_lehmer_shuffle <- function(n, state) {
+  order <- seq_len(n)
+  for (i in rev(seq_len(n))[-n]) {
+    state <- nn_lehmer_next(state)
+    j <- state %% i + 1
+    order[c(i, j)] <- order[c(j, i)]
+  }
+  list(order = order, state = state)
+}
+
+#' Step 0 of every iteration of one epoch: the batches, each with its rows of X.
+#'
+#' The samples in their order (or, with shuffle, in the order of nn_lehmer_shuffle),
+#' cut into batches of batch_size; the last holds what is left.
 #' @param X numeric matrix, n_samples x n_features.
 #' @param y numeric matrix, n_samples x n_outputs.
-#' @param h the step.
-#' @return the largest relative error, |backprop - numerical| / max(|backprop|,
-#'   |numerical|, 1e-8), over every weight and bias.
-nn_gradient_check <- function(layers, X, y, h = 1e-3) {
-  nn_check_training(layers, X, y, 1, 0)
-  slope_of_loss <- function(l, name, i, step) {
-    moved <- layers
-    moved[[l]][[name]][i] <- layers[[l]][[name]][i] + step
-    above <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
-    moved[[l]][[name]][i] <- layers[[l]][[name]][i] - step
-    below <- sum((y - nn_forward(moved, X)$activation[[length(layers)]])^2) / 2
-    (above - below) / (2 * step)
+#' @param batch_size samples per batch.
+#' @param shuffle shuffle the samples first.
+#' @param state the generator's state (NULL when not shuffling).
+#' @return list(batches, state): per batch, list(rows = <the rows of X it takes>,
+#'   X = <those rows of X>, y = <those rows of y>); the generator's state after the
+#'   shuffle.
+nn_batches <- function(X, y, batch_size, shuffle, state) {
+  n_samples <- nrow(X)
+  if (!shuffle && batch_size >= n_samples) { # the data as it is: taking its rows would copy it
+    return(list(batches = list(list(rows = seq_len(n_samples), X = X, y = y)), state = state))
   }
-  activation <- nn_forward(layers, X)$activation
-  delta <- nn_backward(layers, activation, y - activation[[length(layers)]])$delta
-  largest <- 0
-  for (l in seq_along(layers)) {
-    previous <- if (l == 1) X else activation[[l - 1]]
-    gradients <- list(weights = -(t(previous) %*% delta[[l]]))
-    if (!is.null(layers[[l]]$bias)) {
-      gradients$bias <- -colSums(delta[[l]])
-    }
-    for (name in names(gradients)) {
-      gradient <- gradients[[name]]
-      for (i in seq_along(gradient)) {
-        numerical <- (4 * slope_of_loss(l, name, i, h / 2) - slope_of_loss(l, name, i, h)) / 3
-        error <- abs(gradient[i] - numerical)
-        largest <- max(largest, error / max(abs(gradient[i]), abs(numerical), 1e-8))
-      }
-    }
+  order <- seq_len(n_samples)
+  if (shuffle) {
+    shuffled <- nn_lehmer_shuffle(n_samples, state)
+    order <- shuffled$order
+    state <- shuffled$state
   }
-  largest
+  starts <- seq(1, n_samples, by = batch_size)
+  batches <- lapply(starts, function(start) {
+    rows <- order[start:min(start + batch_size - 1, n_samples)]
+    list(rows = rows, X = X[rows, , drop = FALSE], y = y[rows, , drop = FALSE])
+  })
+  list(batches = batches, state = state)
 }
 
 # ---- Files -----------------------------------------------------------------------
@@ -1203,16 +1380,12 @@ nn_draw_boundary <- function(layers, X, y) {
 # in words, and the matrices it makes, as text. Python's explain writes the same text
 # (and can write a spreadsheet like the article's).
 
-# How each activation's slope is written from its output A.
-nn_slope_formulas <- list(
-  sigmoid = "A (1 - A)", tanh = "1 - A^2", relu = "1 where A > 0, else 0", linear = "1"
-)
-
 #' The steps of one iteration of training a fixture, each with the matrices it makes.
 #'
 #' @param fixture a fixture, as nn_load_fixture returns it; or a list of layers, trained
 #'   full-batch on X, y with lr.
-#' @param epoch from 1. The fixture is trained up to that epoch, with a full trace.
+#' @param epoch from 1. The fixture is trained, untraced, to the start of that epoch,
+#'   then stepped to the iteration shown.
 #' @param iteration from 1 to the number of batches per epoch (1 in full-batch training).
 #' @param X,y,lr the data and the learning rate, when fixture is a list of layers.
 #' @return list(title, steps): per step of the run, in its order,
@@ -1229,57 +1402,56 @@ nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NU
   }
   n_samples <- nrow(f$X)
   batch_size <- if (is.null(f[["batch_size"]])) n_samples else min(f[["batch_size"]], n_samples)
-  batches <- ceiling(n_samples / batch_size)
+  n_batches <- ceiling(n_samples / batch_size)
   nn_check_whole(epoch, "epoch", 1)
-  nn_check_whole(iteration, "iteration", 1, batches)
-  f$epochs <- epoch
-  trace <- nn_train_fixture(f, trace = TRUE)$trace
-  k <- (epoch - 1) * batches + iteration
-  n_layers <- length(f$layers)
+  nn_check_whole(iteration, "iteration", 1, n_batches)
+  # Train to the start of the epoch, then step through its batches to the one shown.
+  f$epochs <- epoch - 1
+  start <- nn_train_fixture(f)
+  epoch_batches <- nn_batches(f$X, f$y, batch_size, isTRUE(f[["shuffle"]]), start$state)$batches
+  layers <- start$layers
+  for (batch in epoch_batches[seq_len(iteration - 1)]) {
+    layers <- nn_step(layers, batch$X, batch$y, f$lr)$layers
+  }
+  batch <- epoch_batches[[iteration]]
+  now <- nn_step(layers, batch$X, batch$y, f$lr)
+  n_layers <- length(layers)
   title <- sprintf("Epoch %d, iteration %d of %d, of %s (%d samples, lr %g)",
-                   epoch, iteration, batches, f$name, n_samples, f$lr)
-  rows <- trace$samples[k, trace$samples[k, ] > 0]
+                   epoch, iteration, n_batches, f$name, n_samples, f$lr)
   step <- function(number, sentence, matrices) {
     list(step = number, sentence = sentence, matrices = matrices)
   }
   steps <- list(step(
-    0, sprintf("Take the batch: rows %s of X, and their targets y.", paste(rows, collapse = ", ")),
-    list("A0 = X" = f$X[rows, , drop = FALSE], y = f$y[rows, , drop = FALSE])
+    0, sprintf("Take the batch: rows %s of X, and their targets y.",
+               paste(batch$rows, collapse = ", ")),
+    list("A0 = X" = batch$X, y = batch$y)
   ))
   before <- list()
   for (number in seq_len(n_layers)) {
-    layer <- f$layers[[number]]
-    if (k == 1) {
-      weights <- layer$weights
-      bias <- layer$bias
-    } else {
-      weights <- matrix(trace$layers[[number]]$weights[k - 1, , ], nrow = nrow(layer$weights))
-      bias <- if (is.null(layer$bias)) NULL else trace$layers[[number]]$bias[k - 1, 1, ]
-    }
-    before[[paste0("W", number)]] <- weights
-    if (!is.null(bias)) {
-      before[[paste0("b", number)]] <- matrix(bias, nrow = 1)
+    before[[paste0("W", number)]] <- layers[[number]]$weights
+    if (!is.null(layers[[number]]$bias)) {
+      before[[paste0("b", number)]] <- matrix(layers[[number]]$bias, nrow = 1)
     }
   }
+  first <- epoch == 1 && iteration == 1
   steps <- c(steps, list(step(1, paste(
     "The weights and biases",
-    if (k == 1) "drawn at the start." else "as the previous iteration left them."
+    if (first) "drawn at the start." else "as the previous iteration left them."
   ), before)))
-  quantities <- nn_trace_quantities(trace)
+  values <- nn_step_values(now)
+  quantities <- nn_trace_steps(n_layers)
   for (i in seq_len(nrow(quantities))) {
     number <- quantities$layer[i]
     quantity <- quantities$quantity[i]
-    if (quantity == "samples") next
-    block <- nn_trace_block(trace, number, quantity)
-    matrix <- matrix(block[k, , ], nrow = dim(block)[2])
-    if (quantity %in% nn_per_sample) {
-      matrix <- matrix[seq_along(rows), , drop = FALSE]
+    if (quantity == "samples" || (quantity == "bias" && is.null(layers[[number]]$bias))) {
+      next
     }
     if (quantity == "loss") { # with the error it is computed from
-      steps[[length(steps)]]$matrices$loss <- matrix
+      steps[[length(steps)]]$matrices$loss <- matrix(now$loss)
     } else {
-      sentence <- nn_explain_sentence(quantity, number, n_layers, f$layers[[number]], f$lr)
-      matrices <- stats::setNames(list(matrix), nn_explain_symbol(quantity, number))
+      sentence <- nn_explain_sentence(quantity, number, n_layers, layers[[number]], f$lr)
+      matrices <- stats::setNames(list(values[[quantity]][[number]]),
+                                  nn_explain_symbol(quantity, number))
       steps <- c(steps, list(step(quantities$step[i], sentence, matrices)))
     }
   }
@@ -1322,7 +1494,7 @@ nn_explain_sentence <- function(quantity, l, n_layers, layer, lr) {
     error = sprintf("The error at the output: E = y - A%d.", l),
     slope = sprintf(
       "%s's slope, from its output: S%d = %s.", which, l,
-      gsub("A", paste0("A", l), nn_slope_formulas[[layer$activation]], fixed = TRUE)
+      gsub("A", paste0("A", l), nn_activations[[layer$activation]]$slope_formula, fixed = TRUE)
     ),
     delta = sprintf(
       "%s's delta: D%d = %s", which, l,

@@ -13,10 +13,10 @@ import rpy2.robjects as ro
 
 import nnscratch
 from cases import FIXTURES, ROOT, r_train
+from nnscratch.activations import ACTIVATIONS
 from nnscratch.compare import compare_traces, crosscheck, windows
 from nnscratch.lehmer import lehmer_shuffle, lehmer_uniform
 from nnscratch.rbridge import RSession
-from nnscratch.trace import trace_quantities
 from test_fixtures import assert_same_fixture, hard_fixture
 
 
@@ -35,7 +35,8 @@ def test_python_and_r_agree_at_every_step(r_session, path):
         assert comparison.ok, comparison.report()
     python_window = dataclasses.replace(fixture, epochs=compared[0][1])
     python = nnscratch.train_fixture(python_window, trace=True)
-    assert len(compared[0][2].maxima) == len(trace_quantities(python.trace))
+    # Every recorded number was compared: as many as the long table has rows.
+    assert compared[0][2].numbers == len(nnscratch.trace_table(python.trace))
     # Without a trace, each language trains exactly as with one.
     np.testing.assert_array_equal(nnscratch.train_fixture(python_window).loss, python.loss)
     r = r_session.train_fixture(python_window)
@@ -48,6 +49,7 @@ def test_python_and_r_agree_at_every_step(r_session, path):
     )
 
 
+# A snapshot of where the windows fall, as nnscratch.compare.windows places them.
 def test_long_runs_are_traced_in_three_windows():
     moons = nnscratch.load_fixture(ROOT / "fixtures" / "moons.json")
     assert windows(moons) == [(0, 11), (994, 11), (1989, 11)]
@@ -55,42 +57,110 @@ def test_long_runs_are_traced_in_three_windows():
     assert windows(article) == [(0, 5000)]
 
 
-# (function, left side of the assignment, when) -> (step, layer, quantity) the report must
-# name, for every quantity of the step table, both layers where a step has two lines.
+# For every quantity of the step table, both layers where a step has two lines: the
+# (step, layer, quantity) the report must name, and where to plant a change of 1e-9 on
+# each side: (function, left side of the assignment, when). Python counts layers from
+# 0, R from 1.
 PLANTS = [
-    ("nn_forward", "layer_input[[l]]", "l == 1", (2, 1, "layer_input")),
-    ("nn_forward", "layer_input[[l]]", "l == 2", (4, 2, "layer_input")),
-    ("nn_forward", "activation[[l]]", "l == 1", (3, 1, "activation")),
-    ("nn_forward", "activation[[l]]", "l == 2", (4, 2, "activation")),
-    ("nn_train", "error", "TRUE", (5, 2, "error")),
-    ("nn_train", "batch_squared_error", "TRUE", (5, 2, "loss")),
-    ("nn_sigmoid_slope", "return", "TRUE", (6, 1, "slope")),
-    ("nn_backward", "delta[[n_layers]]", "TRUE", (7, 2, "delta")),
-    ("nn_backward", "error_at_layer[[l]]", "l == 1", (8, 1, "error_at_layer")),
-    ("nn_backward", "delta[[l]]", "l == 1", (9, 1, "delta")),
-    ("nn_train", "layers[[l]]$weights", "l == 2", (10, 2, "weights")),
-    ("nn_train", "layers[[l]]$bias", "l == 1", (11, 1, "bias")),
+    (
+        (2, 1, "layer_input"),
+        ("forward", "layer_input.append", "l == 0"),
+        ("nn_forward", "layer_input[[l]]", "l == 1"),
+    ),
+    (
+        (4, 2, "layer_input"),
+        ("forward", "layer_input.append", "l == 1"),
+        ("nn_forward", "layer_input[[l]]", "l == 2"),
+    ),
+    (
+        (3, 1, "activation"),
+        ("forward", "activation.append", "l == 0"),
+        ("nn_forward", "activation[[l]]", "l == 1"),
+    ),
+    (
+        (4, 2, "activation"),
+        ("forward", "activation.append", "l == 1"),
+        ("nn_forward", "activation[[l]]", "l == 2"),
+    ),
+    ((5, 2, "error"), ("step", "error", "True"), ("nn_step", "error", "TRUE")),
+    ((5, 2, "loss"), ("step", "loss", "True"), ("nn_step", "loss", "TRUE")),
+    ((6, 1, "slope"), ("sigmoid_slope", "return", "True"), ("nn_sigmoid_slope", "return", "TRUE")),
+    (
+        (7, 2, "delta"),
+        ("backward", "delta[-1]", "True"),
+        ("nn_backward", "delta[[n_layers]]", "TRUE"),
+    ),
+    (
+        (8, 1, "error_at_layer"),
+        ("backward", "error_at_layer[l]", "l == 0"),
+        ("nn_backward", "error_at_layer[[l]]", "l == 1"),
+    ),
+    ((9, 1, "delta"), ("backward", "delta[l]", "l == 0"), ("nn_backward", "delta[[l]]", "l == 1")),
+    (
+        (10, 1, "weights"),
+        ("step", "weights", "l == 0"),
+        ("nn_step", "layers[[l]]$weights", "l == 1"),
+    ),
+    (
+        (10, 2, "weights"),
+        ("step", "weights", "l == 1"),
+        ("nn_step", "layers[[l]]$weights", "l == 2"),
+    ),
+    ((11, 1, "bias"), ("step", "bias", "l == 0"), ("nn_step", "layers[[l]]$bias", "l == 1")),
+    ((11, 2, "bias"), ("step", "bias", "l == 1"), ("nn_step", "layers[[l]]$bias", "l == 2")),
 ]
 
 
-@pytest.mark.parametrize(
-    ("function", "target", "when", "expected"),
-    PLANTS,
-    ids=[f"{p[3][2]}-step{p[3][0]}" for p in PLANTS],
-)
-def test_a_change_of_1e_9_in_one_r_step_is_named(
-    r_session, plant, function, target, when, expected
-):
-    f = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
-    python = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True)
+def planted_python_train(monkeypatch, function, target, when):
+    """nnscratch.train with a change of 1e-9 planted in one Python function (until undone)."""
+    from nnscratch import activations, network
+    from plant import plant
+
+    if function == "sigmoid_slope":  # the activations table holds the function itself
+        sigmoid = ACTIVATIONS["sigmoid"]
+        planted = plant(sigmoid.slope, target, when, 1e-9)
+        monkeypatch.setitem(ACTIVATIONS, "sigmoid", sigmoid._replace(slope=planted))
+    else:
+        monkeypatch.setattr(
+            network, function, plant(getattr(network, function), target, when, 1e-9)
+        )
+    assert activations.ACTIVATIONS is ACTIVATIONS
+    return network.train
+
+
+def planted_r_train(plant, function, target, when):
+    """RSession.train with a change of 1e-9 planted in one R function, in a session of its own."""
     planted = RSession()
     planted.replace_function(function, plant(planted.function(function), target, when, 1e-9))
-    if function == "nn_sigmoid_slope":  # the slopes table holds the function itself
-        ro.r("function(env) env$nn_slopes$sigmoid <- env$nn_sigmoid_slope")(planted.environment)
-    comparison = compare_traces(
-        python.trace, planted.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
-    )
-    report = comparison.report()
+    if function == "nn_sigmoid_slope":  # the activations table holds the function itself
+        ro.r("function(env) env$nn_activations$sigmoid$slope <- env$nn_sigmoid_slope")(
+            planted.environment
+        )
+    return planted.train
+
+
+@pytest.mark.parametrize("language", ["python", "R"])
+@pytest.mark.parametrize(
+    ("expected", "python_plant", "r_plant"),
+    PLANTS,
+    ids=[f"{p[0][2]}-step{p[0][0]}-layer{p[0][1]}" for p in PLANTS],
+)
+def test_a_change_of_1e_9_in_one_step_is_named(
+    r_session, plant, monkeypatch, language, expected, python_plant, r_plant
+):
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
+    clean_python = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+    clean_r = r_session.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+    # The two clean sides agree on this run: a failure below is the plant's doing.
+    assert compare_traces(clean_python, clean_r).ok
+    if language == "python":
+        train = planted_python_train(monkeypatch, *python_plant)
+        comparison = compare_traces(train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace, clean_r)
+    else:
+        train = planted_r_train(plant, *r_plant)
+        comparison = compare_traces(
+            clean_python, train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+        )
     step, layer, quantity = expected
     assert not comparison.ok
     first = comparison.first
@@ -101,14 +171,11 @@ def test_a_change_of_1e_9_in_one_r_step_is_named(
         layer,
         quantity,
     )
-    # 1e-9 where it was planted; the loss, a mean, moves by 1e-9 / 6.
+    # 1e-9 where it was planted (the loss's own line included).
     assert 1e-10 < abs(first.first - first.second) < 1.01e-9
-    assert f"epoch 1, iteration 1, step {step}, layer {layer}, quantity {quantity}," in report
-    # The unplanted R agrees on the same run: the failure is the plant's doing.
-    clean = compare_traces(
-        python.trace, r_session.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+    assert f"epoch 1, iteration 1, step {step}, layer {layer}, quantity {quantity}," in (
+        comparison.report()
     )
-    assert clean.ok
 
 
 def test_errors_of_the_r_side_cross_with_their_field(r_session):

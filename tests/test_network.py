@@ -273,7 +273,7 @@ def test_the_update_is_gradient_descent_on_the_summed_squared_error(article):
             for index in np.ndindex(values.shape):
                 shifted = []
                 for step in (h, -h):
-                    layers = [nnscratch.Layer(o.weights, o.bias) for o in f.layers]
+                    layers = [nnscratch.Layer(o.weights.copy(), o.bias.copy()) for o in f.layers]
                     getattr(layers[number], name)[index] += step
                     shifted.append(summed_squared_error(layers))
                 gradient = (shifted[0] - shifted[1]) / (2 * h)

@@ -1,43 +1,103 @@
-"""Plots: PNG files; the package imports without matplotlib."""
+"""Plots: PNG files that show the run; the package imports without matplotlib.
+
+The pictures are checked by their pixels: not blank, every class's colour on the
+samples, and for one output the two sides of the decision boundary in their tints.
+"""
 
 import dataclasses
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import nnscratch
 from cases import ROOT
 from test_cli import png_size
 
+# The class colours of both languages (Python's CLASS_COLOURS, R's nn_class_colours).
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c"]
+
+
+def pixels(path):
+    """The PNG's pixels as an ndarray of shape (height, width, 3), 0 to 255."""
+    import matplotlib.image
+
+    return np.round(matplotlib.image.imread(path)[:, :, :3] * 255)
+
+
+def near(image, colour, tolerance=30):
+    """How many pixels are within ``tolerance`` of ``colour`` (#rrggbb) in every channel."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image - rgb).max(axis=2) < tolerance).sum())
+
+
+def assert_shows_the_run(path, fixture, classes):
+    """Not blank; for two features, the boundary panel (right half) shows each class's
+    samples in its colour and, for one output, both sides of the boundary in light tints."""
+    image = pixels(path)
+    assert (image.min(axis=2) < 250).mean() > 0.03, "the picture is (nearly) blank"
+    if fixture.X.shape[1] != 2:
+        return
+    panel = image[:, image.shape[1] // 2 :]
+    for colour in COLOURS[:classes]:
+        assert near(panel, colour) > 10, f"no sample drawn in {colour}"
+    if fixture.y.shape[1] == 1:
+        light = panel.min(axis=2) > 100
+        red, blue = panel[..., 0], panel[..., 2]
+        for side in (light & (blue - red > 25), light & (red - blue > 25)):
+            assert side.mean() > 0.02, "one side of the boundary is missing"
+
+
+def trained(name, epochs):
+    fixture = nnscratch.load_fixture(ROOT / "fixtures" / f"{name}.json")
+    return dataclasses.replace(fixture, epochs=min(fixture.epochs, epochs))
+
 
 @pytest.mark.parametrize(
-    ("name", "size"), [("xor", (1100, 450)), ("blobs", (1100, 450)), ("article", (600, 450))]
+    ("name", "classes", "size"),
+    [("moons", 2, (1100, 450)), ("blobs", 3, (1100, 450)), ("article", 2, (600, 450))],
 )
-def test_the_loss_and_for_two_features_the_boundary(tmp_path, name, size):
+def test_python_draws_the_loss_and_for_two_features_the_boundary(tmp_path, name, classes, size):
     from nnscratch.plots import plot_training
 
-    fixture = nnscratch.load_fixture(ROOT / "fixtures" / f"{name}.json")
-    fixture = dataclasses.replace(fixture, epochs=50)
+    fixture = trained(name, 300)
     plot_training(nnscratch.train_fixture(fixture), fixture, tmp_path / "plot.png")
     assert png_size(tmp_path / "plot.png") == size
+    assert_shows_the_run(tmp_path / "plot.png", fixture, classes)
     assert [path.name for path in tmp_path.iterdir()] == ["plot.png"]
 
 
-def test_r_draws_its_plot_too(r_session, tmp_path):
-    path = ROOT / "fixtures" / "moons.json"
-    fixture = r_session.call("nn_load_fixture", str(path))
+@pytest.mark.parametrize(("name", "classes"), [("moons", 2), ("blobs", 3)])
+def test_r_draws_the_same_picture(r_session, tmp_path, name, classes):
+    from nnscratch.rbridge import layers_to_r
+
+    fixture = trained(name, 300)
     result = r_session.call(
         "nn_train",
-        fixture.rx2("layers"),
-        fixture.rx2("X"),
-        fixture.rx2("y"),
-        0.05,
-        5,
-        batch_size=100,
+        layers_to_r(fixture.layers),
+        fixture.X,
+        fixture.y,
+        fixture.lr,
+        fixture.epochs,
+        **fixture.batching(),
     )
-    r_session.call("nn_plot_training", result, fixture, str(tmp_path / "r.png"))
+    fixture_in_r = r_session.call("nn_load_fixture", str(ROOT / "fixtures" / f"{name}.json"))
+    r_session.call("nn_plot_training", result, fixture_in_r, str(tmp_path / "r.png"))
     assert png_size(tmp_path / "r.png") == (1100, 450)
+    assert_shows_the_run(tmp_path / "r.png", fixture, classes)
+
+
+def test_an_untrained_network_shows_one_side_only(tmp_path):
+    """The pixel check can fail: a network that says 1 everywhere has no boundary."""
+    from nnscratch.plots import plot_training
+
+    fixture = trained("moons", 0)
+    constant = [nnscratch.Layer(np.zeros((2, 1)), np.array([50.0]))]
+    result = nnscratch.TrainResult(constant, np.array([0.5]), None, None)
+    plot_training(result, fixture, tmp_path / "plot.png")
+    with pytest.raises(AssertionError, match="one side of the boundary is missing"):
+        assert_shows_the_run(tmp_path / "plot.png", fixture, 2)
 
 
 def test_the_package_imports_without_matplotlib():

@@ -47,6 +47,10 @@ def test_a_trace_over_the_limit_is_refused_before_the_run():
     with pytest.raises(nnscratch.InputError) as raised:
         nnscratch.train_fixture(f, trace=True, progress=lambda *a: calls.append(a))
     assert calls == []
+    # By hand: per iteration (2 -> 10 -> 1, batches of 100) 100 samples + 1 loss; layer 1:
+    # five per-sample quantities of 100 x 10 and weights 2 x 10 and bias 10, 5030; layer 2:
+    # five of 100 x 1, weights 10, bias 1, 511: 5642 numbers of 8 bytes, 100,000 iterations.
+    assert 8 * (100 + 1 + 5030 + 511) * 100_000 / 1e6 == 4513.6
     assert str(raised.value) == (
         "trace: would take about 4514 MB, over the limit of 1000 MB (trace_limit): record "
         "every k-th epoch (trace_every), fewer quantities (trace_quantities), or raise "

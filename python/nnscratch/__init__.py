@@ -1,11 +1,29 @@
 """nnscratch: the article's multi-layer perceptron, written to be read.
 
-The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``.
+The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``. The names
+below, like the modules and R's sections, follow one order: activations; the network
+(initialisation, forward, backward, step, train, predict); the trace; checks; the
+generator; files; explain. (Plots: ``nnscratch.plots``, which needs matplotlib.)
 """
 
-from .activations import ACTIVATIONS, SLOPES
+from .activations import ACTIVATIONS, Activation
+from .network import (
+    INITIALISERS,
+    Layer,
+    Step,
+    TrainResult,
+    backward,
+    forward,
+    gradient_check,
+    init_layers,
+    predict,
+    predict_class,
+    step,
+    train,
+)
+from .trace import Trace, trace_steps, trace_table
 from .checks import InputError
-from .explain import explain, explain_steps, write_explain_xlsx
+from .lehmer import batches
 from .fixtures import (
     Fixture,
     FixtureError,
@@ -14,42 +32,35 @@ from .fixtures import (
     train_fixture,
     write_trace_csv,
 )
-from .network import (
-    INITIALISERS,
-    Layer,
-    TrainResult,
-    forward,
-    gradient_check,
-    init_layers,
-    predict,
-    predict_class,
-    train,
-)
-from .trace import Trace, trace_steps, trace_table
+from .explain import explain, explain_steps, write_explain_xlsx
 
 __all__ = [
     "ACTIVATIONS",
-    "INITIALISERS",
-    "SLOPES",
-    "Fixture",
-    "FixtureError",
-    "InputError",
+    "Activation",
     "Layer",
-    "Trace",
-    "TrainResult",
-    "explain",
-    "explain_steps",
-    "forward",
-    "gradient_check",
+    "INITIALISERS",
     "init_layers",
-    "load_fixture",
+    "forward",
+    "backward",
+    "Step",
+    "step",
+    "TrainResult",
+    "train",
     "predict",
     "predict_class",
-    "save_fixture",
+    "gradient_check",
+    "Trace",
     "trace_steps",
     "trace_table",
-    "train",
+    "InputError",
+    "batches",
+    "Fixture",
+    "FixtureError",
+    "load_fixture",
     "train_fixture",
-    "write_explain_xlsx",
+    "save_fixture",
     "write_trace_csv",
+    "explain_steps",
+    "explain",
+    "write_explain_xlsx",
 ]

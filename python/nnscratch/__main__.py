@@ -63,8 +63,13 @@ def parser():
 
 def main(argv=None):
     """Run one command; return the exit status (0, or 1 when a crosscheck disagrees, or 2)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        arguments = parser().parse_args(argv)
+        if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+            raise UsageError(f"unknown command '{argv[0]}'; the commands are {', '.join(COMMANDS)}")
+        arguments, unknown = parser().parse_known_args(argv)
+        if unknown:
+            raise UsageError(f"unrecognized argument: {unknown[0]}")
         return COMMANDS[arguments.command](arguments)
     except (UsageError, InputError, OSError, ImportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

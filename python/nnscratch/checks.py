@@ -11,7 +11,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .lehmer import MODULUS
-from .trace import LAYER_QUANTITIES
+from .trace import LAYER_QUANTITIES, kept_quantities, trace_bytes
 
 # What kind of thing is wrong; R's conditions carry the same names.
 CATEGORIES = {
@@ -100,6 +100,12 @@ def check_network(layers, X):
         raise InputError("layers", "must hold at least one layer", category="shape")
     for number, layer in enumerate(layers, start=1):
         field = f"layers[{number}]"
+        if not isinstance(layer.activation, str):
+            raise InputError(
+                f"{field}.activation",
+                f"must be a string; got {describe(layer.activation)}",
+                category="structure",
+            )
         if layer.activation not in ACTIVATIONS:
             raise InputError(
                 f"{field}.activation",
@@ -179,10 +185,30 @@ def check_whole(value, field, low, high=None):
         raise InputError(field, f"must be a whole number, {limits}; got {describe(value)}")
 
 
-def check_trace(trace_every, trace_quantities, trace_limit):
-    """Check what :func:`nnscratch.train` is told to record."""
+def check_recording(
+    layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+):
+    """Check what :func:`nnscratch.train` is told to record and report.
+
+    A trace that would take more than ``trace_limit`` bytes is refused here, before
+    training starts, with the estimate.
+    """
+    if not isinstance(trace, bool):
+        raise InputError("trace", f"must be true or false; got {describe(trace)}")
+    if progress is not None and not callable(progress):
+        raise InputError(
+            "progress",
+            f"must be a function of (epoch, loss); got {describe(progress)}",
+            category="structure",
+        )
     check_whole(trace_every, "trace_every", 1)
-    for quantity in trace_quantities or ():
+    if not (trace_quantities is None or isinstance(trace_quantities, (str, list, tuple))):
+        raise InputError(
+            "trace_quantities",
+            f"must be a name or a list of names; got {describe(trace_quantities)}",
+            category="structure",
+        )
+    for quantity in kept_quantities(trace_quantities):
         if quantity not in LAYER_QUANTITIES:
             raise InputError(
                 "trace_quantities",
@@ -190,6 +216,51 @@ def check_trace(trace_every, trace_quantities, trace_limit):
             )
     if not (_is_number(trace_limit) and trace_limit > 0):
         raise InputError("trace_limit", f"must be a number above 0; got {describe(trace_limit)}")
+    if trace:
+        n_samples = X.shape[0]
+        rows = n_samples if batch_size is None else min(int(batch_size), n_samples)
+        iterations = int(epochs) // int(trace_every) * math.ceil(n_samples / rows)
+        size = trace_bytes(layers, rows, iterations, trace_quantities)
+        if size > trace_limit:
+            raise InputError(
+                "trace",
+                f"would take about {size / 1e6:.0f} MB, over the limit of "
+                f"{trace_limit / 1e6:.0f} MB (trace_limit): record every k-th epoch "
+                "(trace_every), fewer quantities (trace_quantities), or raise "
+                "trace_limit",
+            )
+
+
+def check_finite(now, epoch, iteration):
+    """Stop training at the first iteration that gives a number that is not finite.
+
+    ``now`` is what :func:`nnscratch.step` returned. Its loss plus the sum of the
+    squares of the updated weights and biases is finite unless one of those numbers
+    is not (or the sum overflows: then each number is looked at).
+    """
+    total = now.loss
+    for layer in now.layers:
+        weights = layer.weights.ravel()
+        total += weights.dot(weights)
+        if layer.bias is not None:
+            total += layer.bias.dot(layer.bias)
+    if math.isfinite(total):
+        return
+    where = f"training diverged: in epoch {epoch}, iteration {iteration}"
+    if not math.isfinite(now.loss):
+        raise InputError(
+            "lr", f"{where}, the loss is not finite; a smaller lr may help", category="training"
+        )
+    for number, layer in enumerate(now.layers, start=1):
+        for name in ("weights", "bias"):
+            values = getattr(layer, name)
+            if values is not None and not np.isfinite(values).all():
+                raise InputError(
+                    "lr",
+                    f"{where}, the update made layers[{number}].{name} not finite; "
+                    "a smaller lr may help",
+                    category="training",
+                )
 
 
 def _is_number(value):

@@ -8,19 +8,15 @@ import math
 
 import numpy as np
 
+from . import network
+from .activations import ACTIVATIONS
 from .checks import InputError, check_whole
 from .fixtures import Fixture, train_fixture, write_atomically
-from .trace import PER_SAMPLE, trace_block, trace_quantities
-
-# How each activation's slope is written from its output A.
-SLOPE_FORMULAS = {
-    "sigmoid": "A (1 - A)",
-    "tanh": "1 - A^2",
-    "relu": "1 where A > 0, else 0",
-    "linear": "1",
-}
+from .lehmer import batches
+from .trace import step_values, trace_steps
 
 
+@np.errstate(over="ignore", invalid="ignore")  # as in train
 def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
     """The steps of one iteration of training a fixture, each with the matrices it makes.
 
@@ -29,7 +25,8 @@ def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
     fixture : Fixture, or list of Layer
         A list of layers is trained full-batch on ``X``, ``y`` with ``lr``.
     epoch : int
-        From 1. The fixture is trained up to that epoch, with a full trace.
+        From 1. The fixture is trained, untraced, to the start of that epoch, then
+        stepped to the iteration shown.
     iteration : int
         From 1 to the number of batches per epoch (1 in full-batch training).
     X, y, lr
@@ -56,52 +53,55 @@ def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
             epochs=epoch,
         )
     n_samples = f.X.shape[0]
-    batches = math.ceil(n_samples / min(f.batch_size or n_samples, n_samples))
+    batch_size = min(f.batch_size or n_samples, n_samples)
+    n_batches = math.ceil(n_samples / batch_size)
     check_whole(epoch, "epoch", 1)
-    check_whole(iteration, "iteration", 1, batches)
-    trace = train_fixture(dataclasses.replace(f, epochs=epoch), trace=True).trace
-    k = (epoch - 1) * batches + iteration - 1
-    n_layers = len(f.layers)
+    check_whole(iteration, "iteration", 1, n_batches)
+    # Train to the start of the epoch, then step through its batches to the one shown.
+    start = train_fixture(dataclasses.replace(f, epochs=epoch - 1))
+    epoch_batches, _ = batches(f.X, f.y, batch_size, f.shuffle, start.state)
+    layers = start.layers
+    for batch in epoch_batches[: iteration - 1]:
+        layers = network.step(layers, batch.X, batch.y, f.lr).layers
+    batch = epoch_batches[iteration - 1]
+    now = network.step(layers, batch.X, batch.y, f.lr)
+    n_layers = len(layers)
     title = (
-        f"Epoch {epoch}, iteration {iteration} of {batches}, of {f.name} "
+        f"Epoch {epoch}, iteration {iteration} of {n_batches}, of {f.name} "
         f"({n_samples} samples, lr {f.lr:g})"
     )
-    rows = trace.samples[k][trace.samples[k] > 0]
+    rows = np.arange(1, n_samples + 1)[batch.rows]
     steps = [
         (
             0,
             f"Take the batch: rows {', '.join(map(str, rows))} of X, and their targets y.",
-            [("A0 = X", f.X[rows - 1]), ("y", f.y[rows - 1])],
+            [("A0 = X", batch.X), ("y", batch.y)],
         )
     ]
     before = []
-    for number, layer in enumerate(f.layers, start=1):
-        if k == 0:
-            weights, bias = layer.weights, layer.bias
-        else:
-            weights = trace.layers[number - 1]["weights"][k - 1]
-            bias = None if layer.bias is None else trace.layers[number - 1]["bias"][k - 1][0]
-        before.append((f"W{number}", weights))
-        if bias is not None:
-            before.append((f"b{number}", bias.reshape(1, -1)))
+    for number, layer in enumerate(layers, start=1):
+        before.append((f"W{number}", layer.weights))
+        if layer.bias is not None:
+            before.append((f"b{number}", layer.bias.reshape(1, -1)))
+    first = epoch == 1 and iteration == 1
     steps.append(
         (
             1,
             "The weights and biases "
-            + ("drawn at the start." if k == 0 else "as the previous iteration left them."),
+            + ("drawn at the start." if first else "as the previous iteration left them."),
             before,
         )
     )
-    for number, quantity, step in trace_quantities(trace):
-        if quantity == "samples":
+    values = step_values(now)
+    for number, quantity, number_of_step in trace_steps(n_layers):
+        if quantity == "samples" or (quantity == "bias" and layers[number - 1].bias is None):
             continue
-        block = trace_block(trace, number, quantity)[k]
-        matrix = block[: len(rows)] if quantity in PER_SAMPLE else block
         if quantity == "loss":  # with the error it is computed from
-            steps[-1][2].append(("loss", matrix))
+            steps[-1][2].append(("loss", np.array([[now.loss]])))
         else:
-            sentence = _sentence(quantity, number, n_layers, f.layers[number - 1], f.lr)
-            steps.append((step, sentence, [(_symbol(quantity, number), matrix)]))
+            sentence = _sentence(quantity, number, n_layers, layers[number - 1], f.lr)
+            matrix = values[quantity][number - 1]
+            steps.append((number_of_step, sentence, [(_symbol(quantity, number), matrix)]))
     return title, steps
 
 
@@ -170,7 +170,7 @@ def _sentence(quantity, l, n_layers, layer, lr):
         + (", the output." if l == n_layers else "."),
         "error": f"The error at the output: E = y - A{l}.",
         "slope": f"{which}'s slope, from its output: S{l} = "
-        + SLOPE_FORMULAS[layer.activation].replace("A", f"A{l}")
+        + ACTIVATIONS[layer.activation].slope_formula.replace("A", f"A{l}")
         + ".",
         "delta": f"{which}'s delta: D{l} = " + (f"E * S{l}." if l == n_layers else f"H{l} * S{l}."),
         "error_at_layer": f"The error at hidden layer {l}: H{l} = D{l + 1} W{l + 1}^T, "

@@ -1,5 +1,7 @@
-"""The network: layers, their initialisation, the forward pass, training, prediction."""
+"""The network: layers, their initialisation, the forward and backward passes, one
+step of training, training, prediction."""
 
+import copy
 import itertools
 import math
 from dataclasses import dataclass
@@ -7,17 +9,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activations import ACTIVATIONS, SLOPES
+from .activations import ACTIVATIONS
 from .checks import (
     InputError,
+    check_finite,
     check_network,
+    check_recording,
     check_seed,
-    check_trace,
     check_training,
     check_whole,
 )
-from .lehmer import lehmer_shuffle, lehmer_uniform
-from .trace import Trace, new_trace, trace_bytes
+from .lehmer import batches, lehmer_uniform
+from .trace import Trace, new_recorder, record
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Layer:
     bias : ndarray of shape (n_units,), or None for a layer without bias
     activation : str
         A key of :data:`nnscratch.activations.ACTIVATIONS`.
+
+    The arrays are kept as given (converted to floats); nothing in nnscratch changes
+    them in place: training makes new layers.
     """
 
     weights: np.ndarray
@@ -37,10 +43,34 @@ class Layer:
     activation: str = "sigmoid"
 
     def __post_init__(self):
-        # A layer owns its numbers: training never changes the caller's arrays.
-        self.weights = np.array(self.weights, dtype=float)
+        self.weights = np.asarray(self.weights, dtype=float)
         if self.bias is not None:
-            self.bias = np.array(self.bias, dtype=float)
+            self.bias = np.asarray(self.bias, dtype=float)
+
+
+class Step(NamedTuple):
+    """What :func:`step` returns: one iteration, by the names of the step table.
+
+    Every list has one entry per layer, in order; per-sample quantities have
+    shape (n_samples, n_units).
+    """
+
+    layers: list
+    """Steps 10 and 11: the layers after the update (new objects)."""
+    layer_input: list
+    """Steps 2 and 4: Z_l = A_{l-1} W_l + b_l."""
+    activation: list
+    """Steps 3 and 4: A_l = f(Z_l); the last is the output."""
+    error: np.ndarray
+    """Step 5: E = y - output, shape (n_samples, n_outputs)."""
+    loss: float
+    """Step 5: mean(E^2) / 2."""
+    slope: list
+    """Step 6: f'(Z_l), computed from A_l."""
+    delta: list
+    """Steps 7 and 9: D_L = E * slope_L; D_l = error_at_layer_l * slope_l."""
+    error_at_layer: list
+    """Step 8: D_{l+1} W_{l+1}^T; None for the output layer."""
 
 
 class TrainResult(NamedTuple):
@@ -52,6 +82,8 @@ class TrainResult(NamedTuple):
     """Shape (epochs,): the loss of each epoch, over all its batches, each before its update."""
     trace: Trace | None
     """Every quantity of every iteration, or None when ``trace=False``."""
+    state: int | None
+    """The generator's state at the end: as ``seed``, it continues the run's shuffles."""
 
 
 def uniform_init(state, n_inputs, n_units, bias):
@@ -101,7 +133,9 @@ def init_layers(sizes, activations, seed, method="uniform", bias=True):
     list of Layer
     """
     if isinstance(activations, str):
-        activations = [activations] * (len(sizes) - 1)
+        activations = [activations]
+    if len(activations) == 1:
+        activations = list(activations) * (len(sizes) - 1)
     if len(sizes) < 2:
         raise InputError("sizes", "must give at least two sizes (inputs and outputs)")
     for number, size in enumerate(sizes, start=1):
@@ -140,9 +174,11 @@ def forward(layers, X):
     layer_input, activation = [], []
     for l, layer in enumerate(layers):
         previous = X if l == 0 else activation[l - 1]
-        z = previous @ layer.weights
+        z = previous.dot(layer.weights)
+        # Step 2 (step 4 for the output layer): the layer's input.
         layer_input.append(z if layer.bias is None else z + layer.bias)
-        activation.append(ACTIVATIONS[layer.activation](layer_input[l]))
+        # Step 3 (step 4 for the output layer): its activation.
+        activation.append(ACTIVATIONS[layer.activation].f(layer_input[l]))
     return layer_input, activation
 
 
@@ -160,21 +196,56 @@ def backward(layers, activation, error):
     Returns
     -------
     slope, delta, error_at_layer : list of ndarray of shape (n_samples, n_units)
-        Per layer; ``error_at_layer`` is None for the output layer. ``-(A_{l-1}^T D_l)``
-        is the gradient of the summed squared error sum(E^2) / 2 with respect to W_l.
+        Per layer; ``error_at_layer`` is None for the output layer.
     """
     n_layers = len(layers)
     # Step 6: the slope of every layer's activation, from its output.
-    slope = [SLOPES[layer.activation](a) for layer, a in zip(layers, activation)]
-    # Step 7: the output layer's delta.
+    slope = [ACTIVATIONS[layer.activation].slope(a) for layer, a in zip(layers, activation)]
     delta = [None] * n_layers
     error_at_layer = [None] * n_layers
+    # Step 7: the output layer's delta.
     delta[-1] = error * slope[-1]
-    # Steps 8 and 9, from the last hidden layer back to the first.
-    for l in range(n_layers - 2, -1, -1):
-        error_at_layer[l] = delta[l + 1] @ layers[l + 1].weights.T
+    for l in range(n_layers - 2, -1, -1):  # from the last hidden layer back to the first
+        # Step 8: the error sent back to hidden layer l through the weights above it.
+        error_at_layer[l] = delta[l + 1].dot(layers[l + 1].weights.T)
+        # Step 9: hidden layer l's delta.
         delta[l] = error_at_layer[l] * slope[l]
     return slope, delta, error_at_layer
+
+
+def step(layers, X, y, lr):
+    """One iteration of gradient descent: the article's steps 2 to 11, on one batch.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The network before the update; left unchanged.
+    X : ndarray of shape (n_samples, n_features)
+        The batch's samples (all of the data in full-batch training).
+    y : ndarray of shape (n_samples, n_outputs)
+    lr : float
+
+    Returns
+    -------
+    Step
+        The updated layers and every quantity the iteration computed.
+    """
+    # Steps 2 to 4: the forward pass.
+    layer_input, activation = forward(layers, X)
+    # Step 5: the error at the output, and the loss: the mean of its squares, halved.
+    error = y - activation[-1]
+    loss = float(np.vdot(error, error)) / error.size / 2
+    # Steps 6 to 9: the backward pass.
+    slope, delta, error_at_layer = backward(layers, activation, error)
+    updated = []
+    for l, layer in enumerate(layers):
+        previous = X if l == 0 else activation[l - 1]
+        # Step 10: the weights move by lr times the gradient summed over the batch.
+        weights = layer.weights + lr * previous.T.dot(delta[l])
+        # Step 11: the bias moves by lr times the delta summed over the batch.
+        bias = None if layer.bias is None else layer.bias + lr * delta[l].sum(axis=0)
+        updated.append(Layer(weights, bias, layer.activation))
+    return Step(updated, layer_input, activation, error, loss, slope, delta, error_at_layer)
 
 
 # A loss that is not finite stops training (below); numpy need not warn on the way there.
@@ -194,7 +265,7 @@ def train(
     trace_quantities=None,
     trace_limit=1e9,
 ):
-    """Train by gradient descent, the article's eleven steps per update.
+    """Train by gradient descent: :func:`step` on every batch of every epoch.
 
     Parameters
     ----------
@@ -216,12 +287,13 @@ def train(
         Shuffle the samples before each epoch (with the Lehmer generator, as R
         does); otherwise batches follow the order of the data.
     seed : int or None
-        The generator's first state; needed to shuffle.
+        The generator's first state; needed to shuffle. A run's ``state`` given as
+        ``seed`` continues its shuffles where it stopped.
     progress : callable or None
         Called after every epoch as ``progress(epoch, loss)``, the epoch from 1.
     trace_every : int
         With ``trace``, record the epochs whose number is a multiple of this.
-    trace_quantities : list of str or None
+    trace_quantities : str, list of str, or None
         With ``trace``, record only these of :data:`nnscratch.trace.LAYER_QUANTITIES`
         (the samples and the loss always); None: all.
     trace_limit : float
@@ -231,97 +303,49 @@ def train(
     Returns
     -------
     TrainResult
-        ``layers`` (trained), ``loss`` of shape (epochs,), ``trace`` (or None).
+        ``layers`` (trained), ``loss`` of shape (epochs,), ``trace`` (or None), and
+        the generator's ``state`` at the end.
 
     Raises
     ------
     InputError
         For bad arguments, naming the argument; and for ``lr`` when training diverges:
-        at the first loss that is not finite, naming its epoch and iteration.
+        at the first update that gives a number that is not finite, naming its epoch
+        and iteration.
     """
-    layers = [Layer(layer.weights, layer.bias, layer.activation) for layer in layers]
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
-    check_trace(trace_every, trace_quantities, trace_limit)
-    epochs = int(epochs)
-    n_samples, n_layers = X.shape[0], len(layers)
+    check_recording(
+        layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+    )
+    layers = copy.deepcopy(list(layers))  # new objects, even after 0 epochs
+    n_samples, epochs = X.shape[0], int(epochs)
     batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
-    batches = math.ceil(n_samples / batch_size)
-    loss = np.empty(epochs)
-    recorded = None
+    loss = np.zeros(epochs)
+    recorder = None
     if trace:
-        iterations = epochs // trace_every * batches
-        size = trace_bytes(layers, batch_size, iterations, trace_quantities)
-        if size > trace_limit:
-            raise InputError(
-                "trace",
-                f"would take about {size / 1e6:.0f} MB, over the limit of "
-                f"{trace_limit / 1e6:.0f} MB (trace_limit): record every k-th epoch "
-                "(trace_every), fewer quantities (trace_quantities), or raise "
-                "trace_limit",
-            )
-        recorded = new_trace(layers, batch_size, iterations, trace_quantities)
+        recorder = new_recorder(
+            layers, n_samples, batch_size, epochs, trace_every, trace_quantities
+        )
     state = seed
-    for epoch in range(epochs):
-        # Step 0: the order in which this epoch takes the samples (None: as they are).
-        order = None
-        if shuffle:
-            order, state = lehmer_shuffle(n_samples, state)
-        squared_error = 0.0
-        for batch in range(batches):
-            start, stop = batch * batch_size, min((batch + 1) * batch_size, n_samples)
-            rows = slice(start, stop) if order is None else order[start:stop]  # a slice: no copy
-            X_batch, y_batch = X[rows], y[rows]
-            # Steps 2 to 4: the forward pass.
-            layer_input, activation = forward(layers, X_batch)
-            # Step 5: the error at the output, and the loss it gives.
-            error = y_batch - activation[-1]
-            batch_squared_error = float(np.vdot(error, error))  # the sum of squared errors
-            if not math.isfinite(batch_squared_error):
-                raise InputError(
-                    "lr",
-                    f"training diverged: in epoch {epoch + 1}, iteration {batch + 1}, "
-                    "the loss is not finite; a smaller lr may help",
-                    category="training",
-                )
-            squared_error += batch_squared_error
-            # Steps 6 to 9: the backward pass.
-            slope, delta, error_at_layer = backward(layers, activation, error)
-            # Steps 10 and 11: move weights and bias by lr times the gradient summed over
-            # the batch's samples.
-            for l, layer in enumerate(layers):
-                previous = X_batch if l == 0 else activation[l - 1]
-                layer.weights += lr * (previous.T @ delta[l])
-                if layer.bias is not None:
-                    layer.bias += lr * delta[l].sum(axis=0)
-            # Record the iteration: weights and bias as they are after the update.
-            if recorded is not None and (epoch + 1) % trace_every == 0:
-                k = ((epoch + 1) // trace_every - 1) * batches + batch
-                recorded.epoch[k], recorded.iteration[k] = epoch + 1, batch + 1
-                samples = np.arange(start, stop) if order is None else rows
-                recorded.samples[k, : stop - start] = samples + 1
-                recorded.loss[k] = batch_squared_error / error.size / 2
-                now = {
-                    "layer_input": layer_input,
-                    "activation": activation,
-                    "error": [None] * (n_layers - 1) + [error],
-                    "slope": slope,
-                    "delta": delta,
-                    "error_at_layer": error_at_layer,
-                    "weights": [layer.weights for layer in layers],
-                    "bias": [
-                        None if layer.bias is None else layer.bias[np.newaxis] for layer in layers
-                    ],
-                }
-                for l, quantities in enumerate(recorded.layers):
-                    for quantity, values in quantities.items():
-                        values[k, : len(now[quantity][l])] = now[quantity][l]
-        # The epoch's loss: the mean over all its samples and outputs of (y - output)^2 / 2.
-        loss[epoch] = squared_error / y.size / 2
+    for epoch in range(1, epochs + 1):
+        # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
+        if shuffle or epoch == 1:
+            epoch_batches, state = batches(X, y, batch_size, shuffle, state)
+        epoch_loss = 0.0
+        for iteration, batch in enumerate(epoch_batches, start=1):
+            now = step(layers, batch.X, batch.y, lr)
+            check_finite(now, epoch, iteration)
+            layers = now.layers
+            # The epoch's loss: the mean over its samples, each batch weighed by its size.
+            epoch_loss += now.loss * (len(batch.X) / n_samples)
+            if recorder is not None:
+                record(recorder, epoch, iteration, batch.rows, now)
+        loss[epoch - 1] = epoch_loss
         if progress is not None:
-            progress(epoch + 1, loss[epoch])
-    return TrainResult(layers, loss, recorded)
+            progress(epoch, epoch_loss)
+    return TrainResult(layers, loss, None if recorder is None else recorder.trace, state)
 
 
 @np.errstate(over="ignore")  # a saturated sigmoid: exp(-z) is Inf, the output exactly 0
@@ -343,11 +367,13 @@ def predict(layers, X):
 
 
 def predict_class(layers, X):
-    """The predicted class of each sample.
+    """The predicted class of each sample, coded as ``y`` codes it.
 
-    With several outputs, the index of the largest (the first of equal ones),
-    counted from 0 here and from 1 in R's ``nn_predict_class``. With one output,
-    1 where it is 0.5 or more, else 0, in both languages.
+    One rule in both languages: a network with one output has two classes, 0 and 1,
+    as its ``y`` holds them: 1 where the output is 0.5 or more. A network with several
+    outputs (``y`` one-hot) has one class per output: the position of the largest
+    output (the first of equal ones), counted as the language counts, from 0 here and
+    from 1 in R's ``nn_predict_class``.
 
     Returns
     -------
@@ -361,11 +387,13 @@ def predict_class(layers, X):
 
 @np.errstate(over="ignore")  # as in predict
 def gradient_check(layers, X, y, h=1e-3):
-    """Compare backprop's gradient with central finite differences, for every weight and bias.
+    """Compare backprop's update with central finite differences, for every weight and bias.
 
-    The gradient is that of the summed squared error L = sum((y - output)^2) / 2: the
-    updates of steps 10 and 11 add lr times its negative, ``A_{l-1}^T D_l`` and the
-    column sums of ``D_l``. Each weight and bias w is moved by steps s of h and h / 2:
+    The backprop side is one :func:`step`: it moves each weight and bias by lr times
+    minus the gradient of the summed squared error L = sum((y - output)^2) / 2. It is
+    taken with lr = 2^20, a power of two: dividing the move by lr is exact, and the
+    rounding of the addition becomes small beside the move. The numerical side moves
+    each weight and bias w by steps s of h and h / 2:
     D(s) = (L(w + s) - L(w - s)) / (2 s), and numerical = (4 D(h / 2) - D(h)) / 3
     (Richardson's extrapolation, which cancels the error in s^2, so that s can stay
     large enough for the rounding of L, a sum over every sample, not to matter).
@@ -383,30 +411,29 @@ def gradient_check(layers, X, y, h=1e-3):
         The largest relative error, |backprop - numerical| / max(|backprop|,
         |numerical|, 1e-8), over every weight and bias.
     """
-    layers = [Layer(layer.weights, layer.bias, layer.activation) for layer in layers]
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     check_training(layers, X, y, 1.0, 0)
+    layers = copy.deepcopy(list(layers))  # moved one number at a time below
+    lr = 2.0**20
+    stepped = step(layers, X, y, lr).layers
 
-    def slope_of_loss(values, index, step):
+    def slope_of_loss(values, index, s):
         value = values[index]
-        values[index] = value + step
+        values[index] = value + s
         above = np.sum((y - forward(layers, X)[1][-1]) ** 2) / 2
-        values[index] = value - step
+        values[index] = value - s
         below = np.sum((y - forward(layers, X)[1][-1]) ** 2) / 2
         values[index] = value
-        return (above - below) / (2 * step)
+        return (above - below) / (2 * s)
 
-    _, activation = forward(layers, X)
-    _, delta, _ = backward(layers, activation, y - activation[-1])
     largest = 0.0
-    for l, layer in enumerate(layers):
-        previous = X if l == 0 else activation[l - 1]
-        gradients = {"weights": -(previous.T @ delta[l])}
-        if layer.bias is not None:
-            gradients["bias"] = -delta[l].sum(axis=0)
-        for name, gradient in gradients.items():
+    for layer, moved in zip(layers, stepped):
+        for name in ("weights", "bias"):
             values = getattr(layer, name)
+            if values is None:
+                continue
+            gradient = (values - getattr(moved, name)) / lr
             for index in np.ndindex(values.shape):
                 numerical = (
                     4 * slope_of_loss(values, index, h / 2) - slope_of_loss(values, index, h)

@@ -159,6 +159,7 @@ class RSession:
             layers=layers_from_r(result.rx2("layers")),
             loss=_from_r(result.rx2("loss")),
             trace=None if recorded is ro.NULL else trace_from_r(recorded),
+            state=_scalar(result.rx2("state"), int),
         )
 
     def train_fixture(self, fixture, trace=False, **trace_options):

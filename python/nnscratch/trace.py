@@ -6,6 +6,7 @@ one row per position in the batch; when the last batch of an epoch is smaller,
 its missing rows stay NaN (and its samples 0) and the long table leaves them out.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,15 +87,24 @@ def trace_steps(n_layers):
     return steps
 
 
+def kept_quantities(quantities):
+    """The names of :data:`LAYER_QUANTITIES` a trace keeps: ``quantities`` is None (all),
+    one name, or a list of names."""
+    if quantities is None:
+        return list(LAYER_QUANTITIES)
+    return [quantities] if isinstance(quantities, str) else list(quantities)
+
+
 def trace_shapes(layers, batch_size, quantities=None):
     """The (rows, cols) of one iteration's matrix of each (layer, quantity) a trace keeps.
 
-    ``quantities``: the names of :data:`LAYER_QUANTITIES` to keep (None: all). The
-    samples and the loss are always kept.
+    ``quantities``: as :func:`kept_quantities` takes them. The samples and the loss
+    are always kept.
     """
+    quantities = kept_quantities(quantities)
     shapes = {}
     for layer, quantity, _ in trace_steps(len(layers)):
-        kept = quantity in LAYER_QUANTITIES and (quantities is None or quantity in quantities)
+        kept = quantity in quantities
         if not kept or (quantity == "bias" and layers[layer - 1].bias is None):
             continue
         n_inputs, n_units = layers[layer - 1].weights.shape
@@ -127,6 +137,72 @@ def new_trace(layers, batch_size, iterations, quantities=None):
         loss=np.full(iterations, np.nan),
         layers=recorded,
     )
+
+
+@dataclass
+class Recorder:
+    """A trace that :func:`record` fills, iteration by iteration, as training runs."""
+
+    trace: Trace
+    every: int
+    """Record the epochs whose number is a multiple of this."""
+    numbers: np.ndarray
+    """The samples' numbers, 1 to n_samples: what step 0 records."""
+    filled: int = 0
+    """How many iterations are recorded."""
+
+
+def new_recorder(layers, n_samples, batch_size, epochs, every=1, quantities=None):
+    """A :class:`Recorder` for a run of ``epochs`` epochs in batches of ``batch_size``."""
+    iterations = epochs // every * math.ceil(n_samples / batch_size)
+    return Recorder(
+        new_trace(layers, batch_size, iterations, quantities), every, np.arange(1, n_samples + 1)
+    )
+
+
+def record(recorder, epoch, iteration, rows, now):
+    """Record one iteration in the trace, when its epoch is one to record.
+
+    Parameters
+    ----------
+    recorder : Recorder
+    epoch, iteration : int
+        From 1.
+    rows : slice or ndarray
+        The rows of X the batch took (0-based), as :func:`nnscratch.lehmer.batches` gives.
+    now : nnscratch.network.Step
+        What the iteration computed; its weights and bias are those after the update.
+    """
+    if epoch % recorder.every != 0:
+        return
+    trace, k = recorder.trace, recorder.filled
+    recorder.filled += 1
+    samples = recorder.numbers[rows]
+    trace.epoch[k], trace.iteration[k], trace.loss[k] = epoch, iteration, now.loss
+    trace.samples[k, : len(samples)] = samples
+    values = step_values(now)
+    for l, kept in enumerate(trace.layers):
+        for quantity, block in kept.items():
+            block[k, : len(values[quantity][l])] = values[quantity][l]
+
+
+def step_values(now):
+    """What one iteration computed, as the trace keeps it: per quantity of
+    :data:`LAYER_QUANTITIES`, one matrix per layer (None where a layer has none).
+
+    ``now`` is what :func:`nnscratch.step` returned. The error belongs to the output
+    layer; the weights and bias are those after the update, the bias as one row.
+    """
+    return {
+        "layer_input": now.layer_input,
+        "activation": now.activation,
+        "error": [None] * (len(now.layers) - 1) + [now.error],
+        "slope": now.slope,
+        "delta": now.delta,
+        "error_at_layer": now.error_at_layer,
+        "weights": [layer.weights for layer in now.layers],
+        "bias": [None if layer.bias is None else layer.bias[np.newaxis] for layer in now.layers],
+    }
 
 
 def trace_quantities(trace):

@@ -7,6 +7,38 @@ nn_fixture_paths <- nn_fixture_paths[basename(nn_fixture_paths) != "schema.json"
 
 nn_article <- function() nn_load_fixture(file.path(nn_root, "fixtures", "article.json"))
 
+# An independent reference: the article's two-layer loop written out with its variable
+# names, nothing of nnscratch's. Returns the loss of every epoch (mean((y - output)^2) / 2,
+# before the update) and the trained network's output.
+reference_article_loop <- function(fixture, epochs = fixture$epochs) {
+  X <- fixture$X
+  y <- fixture$y
+  lr <- fixture$lr
+  wh <- fixture$layers[[1]]$weights
+  bh <- fixture$layers[[1]]$bias
+  wout <- fixture$layers[[2]]$weights
+  bout <- fixture$layers[[2]]$bias
+  sigmoid <- function(x) 1 / (1 + exp(-x))
+  forward <- function(X, wh, bh) sigmoid(X %*% wh + matrix(bh, nrow(X), length(bh), byrow = TRUE))
+  losses <- numeric(epochs)
+  for (epoch in seq_len(epochs)) {
+    hiddenlayer_activations <- forward(X, wh, bh)
+    output <- forward(hiddenlayer_activations, wout, bout)
+    E <- y - output
+    losses[epoch] <- mean(E^2) / 2
+    slope_output_layer <- output * (1 - output)
+    slope_hidden_layer <- hiddenlayer_activations * (1 - hiddenlayer_activations)
+    d_output <- E * slope_output_layer
+    Error_at_hidden_layer <- d_output %*% t(wout) # nolint: object_name_linter. The article's.
+    d_hiddenlayer <- Error_at_hidden_layer * slope_hidden_layer
+    wout <- wout + (t(hiddenlayer_activations) %*% d_output) * lr
+    bout <- bout + colSums(d_output) * lr
+    wh <- wh + (t(X) %*% d_hiddenlayer) * lr
+    bh <- bh + colSums(d_hiddenlayer) * lr
+  }
+  list(losses = losses, output = forward(forward(X, wh, bh), wout, bout))
+}
+
 # Every setting equal and every double identical to the bit (so -0 differs from 0).
 expect_same_fixture <- function(a, b) {
   settings <- c("name", "description", "lr", "epochs", "batch_size", "shuffle", "seed", "expected")

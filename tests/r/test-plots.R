@@ -1,4 +1,5 @@
-# Plots, written as PNG files with base graphics.
+# Plots, written as PNG files with base graphics. Their pixels (the classes' colours, the
+# two sides of the boundary) are checked by tests/test_plots.py, which draws with R too.
 
 png_size <- function(path) {
   bytes <- readBin(path, "raw", 24)

@@ -7,9 +7,9 @@ test_that("each slope is the derivative, written from the output", {
   z <- matrix(c(-2.5, 0.9, -0.7, 1.7, 0.3, 3.1), 2) # away from relu's kink at 0
   h <- 1e-6
   for (name in names(nn_activations)) {
-    f <- nn_activations[[name]]
-    numerical <- (f(z + h) - f(z - h)) / (2 * h)
-    expect_equal(nn_slopes[[name]](f(z)), numerical, tolerance = 1e-7, label = name)
+    activation <- nn_activations[[name]]
+    numerical <- (activation$f(z + h) - activation$f(z - h)) / (2 * h)
+    expect_equal(activation$slope(activation$f(z)), numerical, tolerance = 1e-7, label = name)
   }
 })
 
