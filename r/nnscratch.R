@@ -66,10 +66,10 @@ nn_linear_slope <- function(a) {
 
 # One entry per activation, as Python's ACTIVATIONS: `f`, A = f(Z) (steps 3 and 4);
 # `slope`, S = slope(A), the derivative at Z from the output A (step 6);
-# `slope_formula`, the slope as nn_explain writes it, in terms of A.
+# `slope_formula`, the slope as nn_explain writes it, in terms of A (* elementwise).
 nn_activations <- list(
-  sigmoid = list(f = nn_sigmoid, slope = nn_sigmoid_slope, slope_formula = "A (1 - A)"),
-  tanh = list(f = nn_tanh, slope = nn_tanh_slope, slope_formula = "1 - A^2"),
+  sigmoid = list(f = nn_sigmoid, slope = nn_sigmoid_slope, slope_formula = "A * (1 - A)"),
+  tanh = list(f = nn_tanh, slope = nn_tanh_slope, slope_formula = "1 - A * A"),
   relu = list(f = nn_relu, slope = nn_relu_slope, slope_formula = "1 where A > 0, else 0"),
   linear = list(f = nn_linear, slope = nn_linear_slope, slope_formula = "1")
 )
@@ -1377,8 +1377,24 @@ nn_draw_boundary <- function(layers, X, y) {
 
 # ---- Explain ---------------------------------------------------------------------
 # The eleven steps of one iteration as a person reads them: each step, its formula
-# in words, and the matrices it makes, as text. Python's explain writes the same text
-# (and can write a spreadsheet like the article's).
+# in words with the names of nnscratch and of the article, and the matrices it makes,
+# as text. Python's explain writes the same text (and its spreadsheet module a
+# spreadsheet that computes the steps, like the article's).
+
+# How the text writes products: the matrix product and the product element by element.
+nn_notation <- "@ is the matrix product, * multiplies element by element, ^T transposes."
+
+# The article's name of each quantity: c(in a hidden layer, in the output layer).
+nn_article_names <- list(
+  layer_input = c("hidden_layer_input", "output_layer_input"),
+  activation = c("hiddenlayer_activations", "output"),
+  error = c(NA, "E"),
+  slope = c("slope_hidden_layer", "slope_output_layer"),
+  delta = c("d_hiddenlayer", "d_output"),
+  error_at_layer = c("Error_at_hidden_layer", NA),
+  weights = c("wh", "wout"),
+  bias = c("bh", "bout")
+)
 
 #' The steps of one iteration of training a fixture, each with the matrices it makes.
 #'
@@ -1422,8 +1438,10 @@ nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NU
     list(step = number, sentence = sentence, matrices = matrices)
   }
   steps <- list(step(
-    0, sprintf("Take the batch: rows %s of X, and their targets y.",
-               paste(batch$rows, collapse = ", ")),
+    0, sprintf(
+      "Take the batch: rows %s of X, and their targets y (samples; the article's X and y).",
+      paste(batch$rows, collapse = ", ")
+    ),
     list("A0 = X" = batch$X, y = batch$y)
   ))
   before <- list()
@@ -1434,9 +1452,10 @@ nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NU
     }
   }
   first <- epoch == 1 && iteration == 1
-  steps <- c(steps, list(step(1, paste(
-    "The weights and biases",
-    if (first) "drawn at the start." else "as the previous iteration left them."
+  parameters <- nn_parameter_names(layers)
+  steps <- c(steps, list(step(1, sprintf(
+    "The %s %s (%s).", parameters[1],
+    if (first) "drawn at the start" else "as the previous iteration left them", parameters[2]
   ), before)))
   values <- nn_step_values(now)
   quantities <- nn_trace_steps(n_layers)
@@ -1469,7 +1488,7 @@ nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3, X = NULL, 
                        lr = NULL) {
   nn_check_whole(digits, "digits", 0, 15)
   explained <- nn_explain_steps(fixture, epoch, iteration, X, y, lr)
-  lines <- sprintf("%s; numbers rounded to %d decimals.", explained$title, digits)
+  lines <- c(sprintf("%s; numbers rounded to %d decimals.", explained$title, digits), nn_notation)
   for (step in explained$steps) {
     lines <- c(lines, "", sprintf("Step %d. %s", step$step, step$sentence))
     for (name in names(step$matrices)) {
@@ -1481,38 +1500,57 @@ nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3, X = NULL, 
   paste0(paste(lines, collapse = "\n"), "\n")
 }
 
-# The step's formula, in words.
+# The step's formula in words, with the quantity's name and the article's.
 nn_explain_sentence <- function(quantity, l, n_layers, layer, lr) {
   which <- if (l == n_layers) "The output layer" else sprintf("Hidden layer %d", l)
   bias <- if (is.null(layer$bias)) "" else sprintf(" + b%d", l)
-  switch(quantity,
-    layer_input = sprintf("%s's input: Z%d = A%d W%d%s.", which, l, l - 1, l, bias),
+  formula <- switch(quantity,
+    layer_input = sprintf("%s's input: Z%d = A%d @ W%d%s", which, l, l - 1, l, bias),
     activation = sprintf(
       "%s's activation: A%d = %s(Z%d)%s", which, l, layer$activation, l,
-      if (l == n_layers) ", the output." else "."
+      if (l == n_layers) ", the output" else ""
     ),
-    error = sprintf("The error at the output: E = y - A%d.", l),
+    error = sprintf("The error at the output: E = y - A%d", l),
     slope = sprintf(
-      "%s's slope, from its output: S%d = %s.", which, l,
+      "%s's slope, from its output: S%d = %s", which, l,
       gsub("A", paste0("A", l), nn_activations[[layer$activation]]$slope_formula, fixed = TRUE)
     ),
     delta = sprintf(
       "%s's delta: D%d = %s", which, l,
-      if (l == n_layers) sprintf("E * S%d.", l) else sprintf("H%d * S%d.", l, l)
+      if (l == n_layers) sprintf("E * S%d", l) else sprintf("H%d * S%d", l, l)
     ),
     error_at_layer = sprintf(
-      "The error at hidden layer %d: H%d = D%d W%d^T, with the weights from before this update.",
+      "The error at hidden layer %d: H%d = D%d @ W%d^T, with the weights from before this update",
       l, l, l + 1, l + 1
     ),
     weights = sprintf(
-      "%s's weights move by lr times the gradient summed over the batch: W%d = W%d + %g A%d^T D%d.",
-      which, l, l, lr, l - 1, l
+      "%s's weights move by lr times the gradient summed over the batch: %s",
+      which, sprintf("W%d = W%d + %g * A%d^T @ D%d", l, l, lr, l - 1, l)
     ),
     bias = sprintf(
-      "%s's bias moves by lr times its delta summed over the batch: b%d = b%d + %g colsum(D%d).",
+      "%s's bias moves by lr times its delta summed over the batch: b%d = b%d + %g * colsum(D%d)",
       which, l, l, lr, l
     )
   )
+  article <- nn_article_names[[quantity]][(l == n_layers) + 1]
+  names <- sprintf("%s; the article's %s", quantity, article)
+  loss <- if (quantity == "error") ", and the loss = mean(E * E) / 2" else ""
+  sprintf("%s (%s)%s.", formula, names, loss)
+}
+
+# Step 1's words: what it shows, and the names of nnscratch and of the article.
+nn_parameter_names <- function(layers) {
+  bias <- any(!vapply(layers, function(layer) is.null(layer$bias), NA))
+  ours <- if (bias) "weights and bias" else "weights"
+  output <- c(if (length(layers) > 1) FALSE, TRUE)
+  place <- ifelse(output, "for the output layer", "for a hidden layer")
+  theirs <- paste0(
+    vapply(output, function(o) nn_article_names$weights[o + 1], ""),
+    if (bias) paste0(" and ", vapply(output, function(o) nn_article_names$bias[o + 1], "")) else "",
+    " ", place,
+    collapse = ", "
+  )
+  c(if (bias) "weights and biases" else "weights", sprintf("%s; the article's %s", ours, theirs))
 }
 
 nn_explain_symbol <- function(quantity, l) {

@@ -19,11 +19,42 @@ def test_every_step_appears_once_in_order_with_its_matrix():
     assert text.startswith("Epoch 1, iteration 1 of 1, of article (3 samples, lr 0.1)")
     # The numbers are the trace's, rounded: the first epoch's output and loss.
     result = nnscratch.train_fixture(nnscratch.load_fixture(ROOT / "fixtures" / "article.json"))
-    assert "A2 = sigmoid(Z2), the output.\nA2 (3 x 1)\n  0.872\n  0.883\n  0.870\n" in text
+    output = (
+        "the output (activation; the article's output).\nA2 (3 x 1)\n  0.872\n  0.883\n  0.870\n"
+    )
+    assert output in text
     assert (
         f"E (3 x 1)\n   0.128\n   0.117\n  -0.870\nloss (1 x 1)\n  {result.loss[0]:.3f}\n" in text
     )
-    assert "Step 8. The error at hidden layer 1: H1 = D2 W2^T" in text
+    assert "Step 8. The error at hidden layer 1: H1 = D2 @ W2^T" in text
+
+
+def test_matrix_and_elementwise_products_are_written_apart_with_the_articles_names():
+    # Written by hand from the article's steps 2 to 11 (its matrix_dot_product is @ here).
+    expected = [
+        "Z1 = A0 @ W1 + b1 (layer_input; the article's hidden_layer_input)",
+        "A1 = sigmoid(Z1) (activation; the article's hiddenlayer_activations)",
+        "Z2 = A1 @ W2 + b2 (layer_input; the article's output_layer_input)",
+        "A2 = sigmoid(Z2), the output (activation; the article's output)",
+        "E = y - A2 (error; the article's E), and the loss = mean(E * E) / 2.",
+        "S1 = A1 * (1 - A1) (slope; the article's slope_hidden_layer)",
+        "S2 = A2 * (1 - A2) (slope; the article's slope_output_layer)",
+        "D2 = E * S2 (delta; the article's d_output)",
+        "H1 = D2 @ W2^T, with the weights from before this update "
+        "(error_at_layer; the article's Error_at_hidden_layer)",
+        "D1 = H1 * S1 (delta; the article's d_hiddenlayer)",
+        "W1 = W1 + 0.1 * A0^T @ D1 (weights; the article's wh)",
+        "b1 = b1 + 0.1 * colsum(D1) (bias; the article's bh)",
+        "W2 = W2 + 0.1 * A1^T @ D2 (weights; the article's wout)",
+        "b2 = b2 + 0.1 * colsum(D2) (bias; the article's bout)",
+        "(samples; the article's X and y)",
+        "(weights and bias; the article's wh and bh for a hidden layer, "
+        "wout and bout for the output layer)",
+        "@ is the matrix product, * multiplies element by element, ^T transposes.",
+    ]
+    text = nnscratch.explain(fixture("article"))
+    assert [formula for formula in expected if formula not in text] == []
+    assert "S1 = 1 - A1 * A1 (slope" in nnscratch.explain(fixture("tanh"))
 
 
 def test_a_later_iteration_starts_from_the_weights_the_previous_one_left():
@@ -33,7 +64,7 @@ def test_a_later_iteration_starts_from_the_weights_the_previous_one_left():
     rows = trace.samples[5][trace.samples[5] > 0]
     assert f"Step 0. Take the batch: rows {', '.join(map(str, rows))} of X" in text
     assert "A0 = X (2 x 2)" in text  # the last batch of an epoch holds 2 samples
-    assert "as the previous iteration left them." in text
+    assert "as the previous iteration left them (weights and bias" in text
     weights = trace.layers[1]["weights"][4]  # W2 as iteration 2 of epoch 2 left it
     cells = [f"{w:.4f}" for w in weights[:, 0]]
     width = max(len(cell) for cell in cells)
@@ -43,7 +74,8 @@ def test_a_later_iteration_starts_from_the_weights_the_previous_one_left():
 def test_a_network_without_bias_is_explained_without_one():
     text = nnscratch.explain(fixture("article_no_bias"))
     assert "b1" not in text and "b2" not in text
-    assert "Z1 = A0 W1." in text
+    assert "Z1 = A0 @ W1 (layer_input" in text
+    assert "Step 1. The weights drawn at the start (weights; the article's wh" in text
     assert "Step 11." not in text
 
 
@@ -85,30 +117,6 @@ def test_python_and_r_print_the_same_text(r_session, name, epoch, iteration):
     r_fixture = r_session.call("nn_load_fixture", str(path))
     r = r_session.call("nn_explain", r_fixture, epoch=epoch, iteration=iteration)
     assert str(r[0]) == python
-
-
-def test_the_spreadsheet_has_a_sheet_per_step(tmp_path):
-    import openpyxl
-
-    from nnscratch.explain import explain_steps, write_explain_xlsx
-
-    f = fixture("two_hidden")
-    write_explain_xlsx(f, tmp_path / "steps.xlsx", epoch=2)
-    book = openpyxl.load_workbook(tmp_path / "steps.xlsx")
-    assert book.sheetnames == [f"Step {n}" for n in range(12)]
-    _, steps = explain_steps(f, epoch=2)
-    # Step 9 of two hidden layers: layer 2's delta, then layer 1's, one under the other.
-    sheet = book["Step 9"]
-    assert sheet.cell(1, 1).value.endswith("Step 9. Hidden layer 2's delta: D2 = H2 * S2.")
-    assert sheet.cell(3, 1).value == "D2 (3 x 2)"
-    layer_2 = next(m for step, _, ms in steps if step == 9 for name, m in ms if name == "D2")
-    assert sheet.cell(4, 2).value == pytest.approx(layer_2[0, 1], rel=1e-15)  # 16 digits
-    assert sheet.cell(8, 1).value.endswith("Step 9. Hidden layer 1's delta: D1 = H1 * S1.")
-    # Step 0 shows the batch and its targets side by side.
-    assert [book["Step 0"].cell(3, column).value for column in (1, 6)] == [
-        "A0 = X (3 x 4)",
-        "y (3 x 1)",
-    ]
 
 
 def test_layers_with_data_are_explained_like_a_fixture(r_session):

@@ -32,7 +32,8 @@ from .fixtures import (
     train_fixture,
     write_trace_csv,
 )
-from .explain import explain, explain_steps, write_explain_xlsx
+from .explain import explain, explain_steps
+from .spreadsheet import write_explain_xlsx
 
 __all__ = [
     "ACTIVATIONS",

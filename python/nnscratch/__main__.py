@@ -13,9 +13,10 @@ import time
 import numpy as np
 
 from .checks import InputError, check_training
-from .explain import explain, write_explain_xlsx
+from .explain import explain
 from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
 from .network import predict_class
+from .spreadsheet import write_explain_xlsx
 
 # A run whose epochs take longer than this, on a terminal, gets a progress bar.
 PROGRESS_AFTER_SECONDS = 2.0

@@ -69,12 +69,12 @@ class Activation(NamedTuple):
     slope: object
     """``S = slope(A)``: the derivative at Z, from the output A (step 6)."""
     slope_formula: str
-    """The slope as ``explain`` writes it, in terms of A."""
+    """The slope as ``explain`` writes it, in terms of A (``*`` elementwise)."""
 
 
 ACTIVATIONS = {
-    "sigmoid": Activation(sigmoid, sigmoid_slope, "A (1 - A)"),
-    "tanh": Activation(tanh, tanh_slope, "1 - A^2"),
+    "sigmoid": Activation(sigmoid, sigmoid_slope, "A * (1 - A)"),
+    "tanh": Activation(tanh, tanh_slope, "1 - A * A"),
     "relu": Activation(relu, relu_slope, "1 where A > 0, else 0"),
     "linear": Activation(linear, linear_slope, "1"),
 }

@@ -1,9 +1,8 @@
 """The eleven steps of one iteration as a person reads them: each step, its formula in
-words, and the matrices it makes; as text (R's ``nn_explain`` writes the same) or as a
-spreadsheet like the article's."""
+words with the names of nnscratch and of the article, and the matrices it makes, as text
+(R's ``nn_explain`` writes the same). The spreadsheet module and the page show them too."""
 
 import dataclasses
-import io
 import math
 
 import numpy as np
@@ -11,9 +10,36 @@ import numpy as np
 from . import network
 from .activations import ACTIVATIONS
 from .checks import InputError, check_whole
-from .fixtures import Fixture, train_fixture, write_atomically
+from .fixtures import Fixture, train_fixture
 from .lehmer import batches
 from .trace import step_values, trace_steps
+
+# How the text writes products: the matrix product and the product element by element.
+NOTATION = "@ is the matrix product, * multiplies element by element, ^T transposes."
+
+# The letter of each quantity's matrix in the text (Z1, A1, ...).
+SYMBOLS = {
+    "layer_input": "Z",
+    "activation": "A",
+    "error": "E",
+    "slope": "S",
+    "delta": "D",
+    "error_at_layer": "H",
+    "weights": "W",
+    "bias": "b",
+}
+
+# The article's name of each quantity: (in a hidden layer, in the output layer).
+ARTICLE_NAMES = {
+    "layer_input": ("hidden_layer_input", "output_layer_input"),
+    "activation": ("hiddenlayer_activations", "output"),
+    "error": (None, "E"),
+    "slope": ("slope_hidden_layer", "slope_output_layer"),
+    "delta": ("d_hiddenlayer", "d_output"),
+    "error_at_layer": ("Error_at_hidden_layer", None),
+    "weights": ("wh", "wout"),
+    "bias": ("bh", "bout"),
+}
 
 
 @np.errstate(over="ignore", invalid="ignore")  # as in train
@@ -74,7 +100,8 @@ def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
     steps = [
         (
             0,
-            f"Take the batch: rows {', '.join(map(str, rows))} of X, and their targets y.",
+            f"Take the batch: rows {', '.join(map(str, rows))} of X, and their targets y "
+            "(samples; the article's X and y).",
             [("A0 = X", batch.X), ("y", batch.y)],
         )
     ]
@@ -84,14 +111,9 @@ def explain_steps(fixture, epoch=1, iteration=1, X=None, y=None, lr=None):
         if layer.bias is not None:
             before.append((f"b{number}", layer.bias.reshape(1, -1)))
     first = epoch == 1 and iteration == 1
-    steps.append(
-        (
-            1,
-            "The weights and biases "
-            + ("drawn at the start." if first else "as the previous iteration left them."),
-            before,
-        )
-    )
+    shown, names = _parameter_names(layers)
+    when = "drawn at the start" if first else "as the previous iteration left them"
+    steps.append((1, f"The {shown} {when} ({names}).", before))
     values = step_values(now)
     for number, quantity, number_of_step in trace_steps(n_layers):
         if quantity == "samples" or (quantity == "bias" and layers[number - 1].bias is None):
@@ -117,7 +139,7 @@ def explain(fixture, epoch=1, iteration=1, digits=3, X=None, y=None, lr=None):
     """
     check_whole(digits, "digits", 0, 15)
     title, steps = explain_steps(fixture, epoch, iteration, X, y, lr)
-    lines = [f"{title}; numbers rounded to {digits} decimals."]
+    lines = [f"{title}; numbers rounded to {digits} decimals.", NOTATION]
     for step, sentence, matrices in steps:
         lines.extend(["", f"Step {step}. {sentence}"])
         for name, matrix in matrices:
@@ -126,73 +148,47 @@ def explain(fixture, epoch=1, iteration=1, digits=3, X=None, y=None, lr=None):
     return "\n".join(lines) + "\n"
 
 
-def write_explain_xlsx(fixture, path, epoch=1, iteration=1):
-    """Write the steps of :func:`explain_steps` as a spreadsheet, one sheet per step.
-
-    As in the article's spreadsheet, a sheet shows its step's formula and, side by
-    side, the matrices it makes (16 significant digits, three shown). Needs openpyxl
-    (``pip install 'nnscratch[xlsx]'``).
-    """
-    try:
-        import openpyxl
-    except ImportError:
-        raise ImportError(
-            "spreadsheets need openpyxl: pip install 'nnscratch[xlsx]' (or pip install openpyxl)"
-        ) from None
-    title, steps = explain_steps(fixture, epoch, iteration)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for step, sentence, matrices in steps:
-        name = f"Step {step}"
-        sheet = book[name] if name in book.sheetnames else book.create_sheet(name)
-        top = sheet.max_row + 2 if sheet.max_row > 1 else 1
-        sheet.cell(top, 1, f"{title}. Step {step}. {sentence}")
-        column = 1
-        for symbol, matrix in matrices:
-            sheet.cell(top + 2, column, f"{symbol} ({matrix.shape[0]} x {matrix.shape[1]})")
-            for i, row in enumerate(matrix):
-                for j, value in enumerate(row):
-                    cell = sheet.cell(top + 3 + i, column + j, float(value))
-                    cell.number_format = "0.000"
-            column += matrix.shape[1] + 1
-    buffer = io.BytesIO()
-    book.save(buffer)
-    write_atomically(path, buffer.getvalue())
-
-
 def _sentence(quantity, l, n_layers, layer, lr):
-    """The step's formula, in words."""
+    """The step's formula in words, with the quantity's name and the article's."""
     which = "The output layer" if l == n_layers else f"Hidden layer {l}"
     bias = "" if layer.bias is None else f" + b{l}"
-    return {
-        "layer_input": f"{which}'s input: Z{l} = A{l - 1} W{l}{bias}.",
+    formula = {
+        "layer_input": f"{which}'s input: Z{l} = A{l - 1} @ W{l}{bias}",
         "activation": f"{which}'s activation: A{l} = {layer.activation}(Z{l})"
-        + (", the output." if l == n_layers else "."),
-        "error": f"The error at the output: E = y - A{l}.",
+        + (", the output" if l == n_layers else ""),
+        "error": f"The error at the output: E = y - A{l}",
         "slope": f"{which}'s slope, from its output: S{l} = "
-        + ACTIVATIONS[layer.activation].slope_formula.replace("A", f"A{l}")
-        + ".",
-        "delta": f"{which}'s delta: D{l} = " + (f"E * S{l}." if l == n_layers else f"H{l} * S{l}."),
-        "error_at_layer": f"The error at hidden layer {l}: H{l} = D{l + 1} W{l + 1}^T, "
-        "with the weights from before this update.",
+        + ACTIVATIONS[layer.activation].slope_formula.replace("A", f"A{l}"),
+        "delta": f"{which}'s delta: D{l} = " + (f"E * S{l}" if l == n_layers else f"H{l} * S{l}"),
+        "error_at_layer": f"The error at hidden layer {l}: H{l} = D{l + 1} @ W{l + 1}^T, "
+        "with the weights from before this update",
         "weights": f"{which}'s weights move by lr times the gradient summed over the batch: "
-        f"W{l} = W{l} + {lr:g} A{l - 1}^T D{l}.",
+        f"W{l} = W{l} + {lr:g} * A{l - 1}^T @ D{l}",
         "bias": f"{which}'s bias moves by lr times its delta summed over the batch: "
-        f"b{l} = b{l} + {lr:g} colsum(D{l}).",
+        f"b{l} = b{l} + {lr:g} * colsum(D{l})",
     }[quantity]
+    names = f"{quantity}; the article's {ARTICLE_NAMES[quantity][l == n_layers]}"
+    loss = ", and the loss = mean(E * E) / 2" if quantity == "error" else ""
+    return f"{formula} ({names}){loss}."
+
+
+def _parameter_names(layers):
+    """Step 1's words: what it shows, and the names of nnscratch and of the article."""
+    bias = any(layer.bias is not None for layer in layers)
+    ours = "weights and bias" if bias else "weights"
+    where = [(0, "for a hidden layer")] * (len(layers) > 1) + [(1, "for the output layer")]
+    theirs = ", ".join(
+        f"{ARTICLE_NAMES['weights'][output]}"
+        + (f" and {ARTICLE_NAMES['bias'][output]}" if bias else "")
+        + f" {place}"
+        for output, place in where
+    )
+    return ("weights and biases" if bias else "weights"), f"{ours}; the article's {theirs}"
 
 
 def _symbol(quantity, l):
-    return {
-        "layer_input": f"Z{l}",
-        "activation": f"A{l}",
-        "error": "E",
-        "slope": f"S{l}",
-        "delta": f"D{l}",
-        "error_at_layer": f"H{l}",
-        "weights": f"W{l}",
-        "bias": f"b{l}",
-    }[quantity]
+    """The matrix's name: its letter, and its layer (the error has one layer, the output)."""
+    return SYMBOLS[quantity] + ("" if quantity == "error" else str(l))
 
 
 def _format_number(x, digits):
