@@ -2,7 +2,7 @@
 #
 #   Rscript r/cli.R train FIXTURE [--epochs N] [--lr X] [--batch-size N] [--seed N]
 #                                 [--every N] [--trace FILE.csv] [--plot FILE.png]
-#                                 [--save MODEL.json]
+#                                 [--log-scale] [--dpi N] [--save MODEL.json]
 #   Rscript r/cli.R crosscheck FIXTURE...
 #   Rscript r/cli.R explain FIXTURE [--epoch K] [--iteration I] [--digits D]
 #
@@ -25,7 +25,7 @@ fail <- function(message) {
 commands <- list(
   train = list(
     epochs = "int", lr = "float", "batch-size" = "int", seed = "int", every = "int",
-    trace = "file", plot = "file", save = "file"
+    trace = "file", plot = "file", "log-scale" = "flag", dpi = "int", save = "file"
   ),
   crosscheck = list(),
   explain = list(epoch = "int", iteration = "int", digits = "int")
@@ -45,6 +45,11 @@ parse_arguments <- function(words) {
     if (startsWith(word, "--")) {
       name <- sub("^--", "", word)
       if (!(name %in% names(known))) fail(sprintf("unrecognized argument: %s", word))
+      if (known[[name]] == "flag") {
+        options[[name]] <- TRUE
+        i <- i + 1
+        next
+      }
       if (i == length(words)) fail(sprintf("argument %s: expected one argument", word))
       value <- words[i + 1]
       if (known[[name]] != "file") {
@@ -85,16 +90,17 @@ train_command <- function(fixture_path, options) {
   result <- nn_train_fixture(f, trace = !is.null(options$trace),
                              progress = progress_printer(f$epochs, every))
   cat(if (f$epochs > 0) sprintf("final loss %.6f\n", result$loss[f$epochs]) else "no epochs\n")
-  if (all(f$y %in% c(0, 1))) { # classes, not a regression
-    expected <- if (ncol(f$y) > 1) max.col(f$y, ties.method = "first") else f$y[, 1]
-    cat(sprintf("accuracy %.4f\n", mean(nn_predict_class(result$layers, f$X) == expected)))
+  score <- nn_accuracy(result$layers, f$X, f$y)
+  if (!is.null(score)) { # classes, not a regression
+    cat(sprintf("accuracy %.4f\n", score))
   }
   if (!is.null(options$trace)) {
     nn_write_trace_csv(result$trace, options$trace)
     cat(sprintf("wrote %s\n", options$trace))
   }
   if (!is.null(options$plot)) {
-    nn_plot_training(result, f, options$plot)
+    nn_plot_training(result, f, options$plot, log_scale = isTRUE(options[["log-scale"]]),
+                     dpi = if (is.null(options$dpi)) 100 else options$dpi)
     cat(sprintf("wrote %s\n", options$plot))
   }
   if (!is.null(options$save)) {

@@ -1320,36 +1320,76 @@ nn_write_atomically <- function(path, content) {
 
 # ---- Plots -----------------------------------------------------------------------
 # Pictures of training: the loss curve, and for two features the decision boundary,
-# with base graphics only. Python's plots module draws the same pictures.
+# with the run's settings and accuracy in the title, with base graphics only.
+# Python's plots module draws the same pictures.
 
 # One colour per class, as in Python's CLASS_COLOURS.
 nn_class_colours <- c("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
 
+#' The share of samples whose class the network predicts, when y holds classes.
+#'
+#' @param layers the network.
+#' @param X numeric matrix, samples x features.
+#' @param y numeric matrix, samples x outputs: 0 or 1 in one column, or one-hot in several.
+#' @return a number, or NULL when y holds anything but 0 and 1 (a regression).
+nn_accuracy <- function(layers, X, y) {
+  if (!all(y %in% c(0, 1))) {
+    return(NULL)
+  }
+  expected <- if (ncol(y) > 1) max.col(y, ties.method = "first") else y[, 1]
+  mean(nn_predict_class(layers, X) == expected)
+}
+
+#' The settings of a run and how it ended: name, lr, epochs, batches, accuracy.
+#' @param result what nn_train returned.
+#' @param fixture the fixture it trained, with its settings.
+#' @return a string.
+nn_plot_title <- function(result, fixture) {
+  batches <- if (is.null(fixture[["batch_size"]])) "" else
+    sprintf(", batches of %d", fixture$batch_size)
+  score <- nn_accuracy(result$layers, fixture$X, fixture$y)
+  ended <- if (is.null(score)) "" else sprintf(", accuracy %.4f", score)
+  sprintf("%s: lr %g, %d epochs%s%s", fixture$name, fixture$lr, length(result$loss), batches,
+          ended)
+}
+
 #' Write a PNG: the loss of every epoch, and beside it, for data of two features,
 #' the decision boundary of the trained network with the samples.
+#'
+#' The title gives the run's settings and its accuracy (for classes); the boundary has
+#' a colour bar (one output) or a legend of the classes. The same run gives the same
+#' bytes.
 #' @param result what nn_train returned.
-#' @param fixture the fixture whose data the network was trained on.
+#' @param fixture the fixture whose data the network was trained on, with its settings.
 #' @param path the file.
-nn_plot_training <- function(result, fixture, path) {
+#' @param log_scale draw the loss on a logarithmic axis, where its late drops show.
+#' @param dpi pixels per inch: the picture is 11 x 4.5 inches with a boundary, else 6 x 4.5.
+nn_plot_training <- function(result, fixture, path, log_scale = FALSE, dpi = 100) {
+  nn_check_whole(dpi, "dpi", 1)
   two_features <- ncol(fixture$X) == 2
   temporary <- tempfile(fileext = ".png")
   on.exit(unlink(temporary))
-  grDevices::png(temporary, width = if (two_features) 1100 else 600, height = 450,
-                 type = "cairo")
-  graphics::par(mfrow = c(1, if (two_features) 2 else 1))
-  nn_draw_loss(result$loss, fixture$name)
+  grDevices::png(temporary, width = (if (two_features) 11 else 6) * dpi, height = 4.5 * dpi,
+                 res = dpi, pointsize = 10, type = "cairo")
+  panels <- if (two_features && ncol(fixture$y) == 1) 3 else if (two_features) 2 else 1
+  graphics::layout(matrix(seq_len(panels), 1), widths = c(5, 5, 0.8)[seq_len(panels)])
+  graphics::par(oma = c(0, 0, 2, 0), cex = 1) # layout() shrinks text when it has 3 panels
+  nn_draw_loss(result$loss, log_scale)
   if (two_features) {
     nn_draw_boundary(result$layers, fixture$X, fixture$y)
   }
+  graphics::mtext(nn_plot_title(result, fixture), outer = TRUE, cex = 1.2)
   grDevices::dev.off()
   nn_write_atomically(path, readBin(temporary, "raw", file.size(temporary)))
 }
 
-nn_draw_loss <- function(loss, name) {
-  graphics::plot(seq_along(loss), loss, type = "l", xlab = "epoch",
-                 ylab = "loss, mean of (y - output)^2 / 2", main = paste0(name, ": loss"))
+nn_draw_loss <- function(loss, log_scale) {
+  graphics::plot(seq_along(loss), loss, type = "l", log = if (log_scale) "y" else "",
+                 xlab = "epoch", main = "loss",
+                 ylab = paste0("loss, mean of (y - output)^2 / 2", if (log_scale) ", log scale"))
 }
 
+# The boundary, and beside it a colour bar (one output) or in it a legend of the classes.
 nn_draw_boundary <- function(layers, X, y) {
   margin <- 0.1 * (apply(X, 2, max) - apply(X, 2, min))
   grid_x <- seq(min(X[, 1]) - margin[1], max(X[, 1]) + margin[1], length.out = 200)
@@ -1357,6 +1397,7 @@ nn_draw_boundary <- function(layers, X, y) {
   grid <- as.matrix(expand.grid(grid_x, grid_y))
   classes <- if (ncol(y) > 1) max.col(y) - 1 else as.integer(y[, 1] >= 0.5)
   colours <- nn_class_colours[(seq_len(max(max(classes) + 1, 2)) - 1) %% 5 + 1]
+  labels <- paste("class", seq_along(colours) - 1)
   if (ncol(y) == 1) {
     surface <- matrix(nn_predict(layers, grid)[, 1], length(grid_x))
     shades <- grDevices::colorRampPalette(c("#9ab7d6", "#f7f7f7", "#e5a3a3"))(10)
@@ -1373,6 +1414,21 @@ nn_draw_boundary <- function(layers, X, y) {
                     main = "decision boundary")
   }
   graphics::points(X[, 1], X[, 2], pch = 21, cex = 0.7, bg = colours[classes + 1], col = "white")
+  one_output <- ncol(y) == 1
+  graphics::legend("topright", legend = c(if (one_output) "output 0.5", labels),
+                   lty = c(if (one_output) 1, rep(NA, length(labels))),
+                   lwd = c(if (one_output) 2, rep(NA, length(labels))),
+                   pch = c(if (one_output) NA, rep(21, length(labels))),
+                   pt.bg = c(if (one_output) NA, colours), col = c(if (one_output) "black",
+                   rep("white", length(labels))), bg = "white", cex = 0.9)
+  if (one_output) {
+    graphics::par(mar = c(5.1, 0.5, 4.1, 4))
+    graphics::image(1, seq(0.05, 0.95, by = 0.1), matrix(seq(0.05, 0.95, by = 0.1), nrow = 1),
+                    breaks = seq(0, 1, by = 0.1), col = shades, axes = FALSE, xlab = "", ylab = "")
+    graphics::axis(4, at = seq(0, 1, by = 0.2), las = 1)
+    graphics::mtext("network output", side = 4, line = 2.5)
+    graphics::box()
+  }
 }
 
 # ---- Explain ---------------------------------------------------------------------

@@ -66,6 +66,21 @@ def test_train_prints_the_loss_like_the_article_and_writes_its_files(capsys, tmp
     assert saved.layers[0].weights.tobytes() == trained[0].weights.tobytes()
 
 
+@pytest.mark.parametrize("language", ["python", "R"])
+def test_the_plot_takes_a_log_scale_and_a_dpi(capsys, tmp_path, language):
+    xor = ROOT / "fixtures" / "xor.json"
+    argv = ["train", xor, "--epochs", "20", "--plot", tmp_path / "p.png", "--dpi", "150"]
+
+    def status(*words):
+        return run(capsys, *words)[0] if language == "python" else r_cli(*words).returncode
+
+    assert status(*argv, "--log-scale") == 0
+    log_scale = (tmp_path / "p.png").read_bytes()
+    assert png_size(tmp_path / "p.png") == (1650, 675)
+    assert status(*argv) == 0
+    assert (tmp_path / "p.png").read_bytes() != log_scale
+
+
 def test_train_overrides_the_fixture_settings(capsys):
     status, out, _ = run(
         capsys,

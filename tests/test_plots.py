@@ -33,20 +33,22 @@ def near(image, colour, tolerance=30):
 
 
 def assert_shows_the_run(path, fixture, classes):
-    """Not blank; for two features, the boundary panel (right half) shows each class's
-    samples in its colour and, for one output, both sides of the boundary in light tints."""
+    """Not blank; for two features, the boundary panel (right half, without the colour bar
+    beside it) shows each class's samples in its colour and, for one output, both sides of
+    the boundary in light tints."""
     image = pixels(path)
     assert (image.min(axis=2) < 250).mean() > 0.03, "the picture is (nearly) blank"
     if fixture.X.shape[1] != 2:
         return
-    panel = image[:, image.shape[1] // 2 :]
+    panel = image[:, image.shape[1] // 2 : int(0.88 * image.shape[1])]  # left of a colour bar
     for colour in COLOURS[:classes]:
         assert near(panel, colour) > 10, f"no sample drawn in {colour}"
     if fixture.y.shape[1] == 1:
         light = panel.min(axis=2) > 100
         red, blue = panel[..., 0], panel[..., 2]
+        # Each side covers about a fifth of the panel; the samples' pale edges alone, 2%.
         for side in (light & (blue - red > 25), light & (red - blue > 25)):
-            assert side.mean() > 0.02, "one side of the boundary is missing"
+            assert side.mean() > 0.05, "one side of the boundary is missing"
 
 
 def trained(name, epochs):
@@ -98,6 +100,68 @@ def test_an_untrained_network_shows_one_side_only(tmp_path):
     plot_training(result, fixture, tmp_path / "plot.png")
     with pytest.raises(AssertionError, match="one side of the boundary is missing"):
         assert_shows_the_run(tmp_path / "plot.png", fixture, 2)
+
+
+def moons_in_both(r_session, epochs=5):
+    """The moons trained a few epochs in each language: (fixture, result) for each."""
+    path = ROOT / "fixtures" / "moons.json"
+    fixture = dataclasses.replace(nnscratch.load_fixture(path), epochs=epochs)
+    r_fixture = r_session.call("nn_load_fixture", str(path))
+    r_fixture.rx2["epochs"] = epochs
+    return (fixture, nnscratch.train_fixture(fixture)), (
+        r_fixture,
+        r_session.call("nn_train_fixture", r_fixture),
+    )
+
+
+def draw(r_session, language, run, path, **options):
+    from nnscratch.plots import plot_training
+
+    if language == "python":
+        plot_training(run[1], run[0], path, **options)
+    else:
+        r_session.call("nn_plot_training", run[1], run[0], str(path), **options)
+    return path
+
+
+def test_the_title_gives_the_settings_and_the_accuracy(r_session):
+    from nnscratch.plots import plot_title
+
+    (fixture, result), r_run = moons_in_both(r_session)
+    # The share of samples on the right side of 0.5, counted here rather than by the code.
+    right = (nnscratch.predict(result.layers, fixture.X)[:, 0] >= 0.5) == (fixture.y[:, 0] == 1)
+    expected = f"moons: lr 0.05, 5 epochs, batches of 100, accuracy {right.mean():.4f}"
+    assert plot_title(result, fixture) == expected
+    assert str(r_session.call("nn_plot_title", r_run[1], r_run[0])[0]) == expected
+    linear = nnscratch.load_fixture(ROOT / "fixtures" / "linear_output.json")
+    linear = dataclasses.replace(linear, epochs=3)
+    assert plot_title(nnscratch.train_fixture(linear), linear) == "linear_output: lr 0.02, 3 epochs"
+
+
+@pytest.mark.parametrize("language", ["python", "R"])
+def test_dpi_log_scale_and_the_same_bytes_for_the_same_run(r_session, tmp_path, language):
+    run = moons_in_both(r_session)[language == "R"]
+    first = draw(r_session, language, run, tmp_path / "1.png", log_scale=True, dpi=150)
+    second = draw(r_session, language, run, tmp_path / "2.png", log_scale=True, dpi=150)
+    linear = draw(r_session, language, run, tmp_path / "3.png", dpi=150)
+    assert png_size(first) == (1650, 675)
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes() != linear.read_bytes()
+
+
+@pytest.mark.parametrize("language", ["python", "R"])
+def test_one_output_gets_a_colour_bar_from_blue_to_red(r_session, tmp_path, language):
+    from matplotlib.image import imread
+
+    run = moons_in_both(r_session)[language == "R"]
+    pixels = imread(draw(r_session, language, run, tmp_path / "moons.png"))[..., :3]
+    strip = pixels[:, int(0.85 * pixels.shape[1]) :]  # right of the boundary's middle
+    top, bottom = strip[int(0.3 * len(strip))], strip[int(0.75 * len(strip))]
+    reddish, bluish = top[:, 0] > top[:, 2] + 0.1, bottom[:, 2] > bottom[:, 0] + 0.1
+    # A narrow bar, red at the top and blue below, on the picture's white background.
+    assert (reddish & bluish).any()
+    assert 3 < reddish.sum() < 40
+    assert (top > 0.99).all(axis=1).any()
 
 
 def test_the_package_imports_without_matplotlib():

@@ -10,12 +10,10 @@ import dataclasses
 import sys
 import time
 
-import numpy as np
-
 from .checks import InputError, check_training
 from .explain import explain
 from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
-from .network import predict_class
+from .plots import accuracy
 from .spreadsheet import write_explain_xlsx
 
 # A run whose epochs take longer than this, on a terminal, gets a progress bar.
@@ -46,6 +44,8 @@ def parser():
     train.add_argument("--every", type=int, help="print the loss every N epochs")
     train.add_argument("--trace", metavar="FILE.csv", help="write the trace")
     train.add_argument("--plot", metavar="FILE.png", help="draw the loss (and the boundary)")
+    train.add_argument("--log-scale", action="store_true", help="the plot's loss on a log axis")
+    train.add_argument("--dpi", type=int, default=100, help="the plot's pixels per inch")
     train.add_argument("--save", metavar="MODEL.json", help="save the trained network")
 
     crosscheck = commands.add_parser("crosscheck", help="train in Python and in R, compare")
@@ -103,17 +103,16 @@ def train_command(arguments):
     result = train_fixture(fixture, trace=arguments.trace is not None, progress=report)
     report.finish()
     print(f"final loss {result.loss[-1]:.6f}" if fixture.epochs else "no epochs")
-    if np.isin(fixture.y, (0, 1)).all():  # classes, not a regression
-        expected = fixture.y.argmax(axis=1) if fixture.y.shape[1] > 1 else fixture.y[:, 0]
-        accuracy = np.mean(predict_class(result.layers, fixture.X) == expected)
-        print(f"accuracy {accuracy:.4f}")
+    score = accuracy(result.layers, fixture.X, fixture.y)
+    if score is not None:  # classes, not a regression
+        print(f"accuracy {score:.4f}")
     if arguments.trace:
         write_trace_csv(result.trace, arguments.trace)
         print(f"wrote {arguments.trace}")
     if arguments.plot:
         from .plots import plot_training
 
-        plot_training(result, fixture, arguments.plot)
+        plot_training(result, fixture, arguments.plot, arguments.log_scale, arguments.dpi)
         print(f"wrote {arguments.plot}")
     if arguments.save:
         save_fixture(dataclasses.replace(fixture, layers=result.layers), arguments.save)

@@ -3,7 +3,7 @@
 With no argument it runs the article's example, fixtures/article.json: each
 language's final output beside the target, then the cross-language report. With
 --pictures FOLDER it also draws, in both languages, the loss of that run and of the
-two moons, with the moons' decision boundary.
+two moons (on a log scale), with the moons' decision boundary.
 """
 
 import argparse
@@ -95,11 +95,11 @@ def draw_pictures(r_session, paths, folder):
     for path in paths:
         fixture = load_fixture(path)
         python_file = folder / f"{fixture.name}_python.png"
-        plot_training(train_fixture(fixture), fixture, python_file)
+        plot_training(train_fixture(fixture), fixture, python_file, log_scale=True)
         r_file = folder / f"{fixture.name}_r.png"
         r_fixture = r_session.call("nn_load_fixture", str(path))
         r_result = r_session.call("nn_train_fixture", r_fixture)
-        r_session.call("nn_plot_training", r_result, r_fixture, str(r_file))
+        r_session.call("nn_plot_training", r_result, r_fixture, str(r_file), log_scale=True)
         written += [python_file, r_file]
     return written
 

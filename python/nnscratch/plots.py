@@ -1,4 +1,5 @@
-"""Pictures of training: the loss curve, and for two features the decision boundary.
+"""Pictures of training: the loss curve, and for two features the decision boundary, with
+the run's settings and accuracy in the title.
 
 Needs matplotlib (``pip install nnscratch[plots]``); ``import nnscratch`` does not.
 R's ``nn_plot_*`` draw the same pictures with base graphics.
@@ -8,6 +9,7 @@ import io
 
 import numpy as np
 
+from .checks import check_whole
 from .fixtures import write_atomically
 from .network import predict, predict_class
 
@@ -28,41 +30,81 @@ def _pyplot():
     return plt
 
 
-def plot_training(result, fixture, path):
+def accuracy(layers, X, y):
+    """The share of samples whose class the network predicts, when ``y`` holds classes.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples, n_outputs)
+        Classes: 0 or 1 in one column, or one-hot in several.
+
+    Returns
+    -------
+    float, or None when ``y`` holds anything but 0 and 1 (a regression)
+    """
+    y = np.asarray(y, dtype=float)
+    if not np.isin(y, (0, 1)).all():
+        return None
+    expected = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
+    return float(np.mean(predict_class(layers, X) == expected))
+
+
+def plot_title(result, fixture):
+    """The settings of a run and how it ended: name, lr, epochs, batches, accuracy."""
+    batches = "" if fixture.batch_size is None else f", batches of {fixture.batch_size}"
+    score = accuracy(result.layers, fixture.X, fixture.y)
+    ended = "" if score is None else f", accuracy {score:.4f}"
+    return f"{fixture.name}: lr {fixture.lr:g}, {len(result.loss)} epochs{batches}{ended}"
+
+
+def plot_training(result, fixture, path, log_scale=False, dpi=100):
     """Write a PNG: the loss of every epoch, and beside it, for data of two features,
     the decision boundary of the trained network with the samples.
+
+    The title gives the run's settings and its accuracy (for classes); the boundary has
+    a colour bar (one output) or a legend of the classes.
 
     Parameters
     ----------
     result : TrainResult
     fixture : Fixture
-        The data the network was trained on.
+        The data the network was trained on, and its settings.
     path : str or os.PathLike
+    log_scale : bool
+        Draw the loss on a logarithmic axis, where its late drops show.
+    dpi : float
+        Pixels per inch: the picture is 11 x 4.5 inches with a boundary, else 6 x 4.5.
     """
+    check_whole(dpi, "dpi", 1)
     plt = _pyplot()
     two_features = fixture.X.shape[1] == 2
     figure, axes = plt.subplots(
         1, 2 if two_features else 1, figsize=(11 if two_features else 6, 4.5)
     )
     axes = np.atleast_1d(axes)
-    _draw_loss(axes[0], result.loss, fixture.name)
+    figure.suptitle(plot_title(result, fixture))
+    _draw_loss(axes[0], result.loss, log_scale)
     if two_features:
-        _draw_boundary(axes[1], result.layers, fixture.X, fixture.y)
+        _draw_boundary(figure, axes[1], result.layers, fixture.X, fixture.y)
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format="png", dpi=dpi)
     plt.close(figure)
     write_atomically(path, buffer.getvalue())
 
 
-def _draw_loss(axis, loss, name):
+def _draw_loss(axis, loss, log_scale):
     axis.plot(np.arange(1, len(loss) + 1), loss, color="black")
+    if log_scale:
+        axis.set_yscale("log")
     axis.set_xlabel("epoch")
-    axis.set_ylabel("loss, mean of (y - output)^2 / 2")
-    axis.set_title(f"{name}: loss")
+    axis.set_ylabel("loss, mean of (y - output)^2 / 2" + (", log scale" if log_scale else ""))
+    axis.set_title("loss")
 
 
-def _draw_boundary(axis, layers, X, y):
+def _draw_boundary(figure, axis, layers, X, y):
     low, high = X.min(axis=0), X.max(axis=0)
     margin = 0.1 * (high - low)
     grid_x, grid_y = np.meshgrid(
@@ -74,10 +116,12 @@ def _draw_boundary(axis, layers, X, y):
     colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(max(classes.max() + 1, 2))]
     if y.shape[1] == 1:
         surface = predict(layers, grid)[:, 0].reshape(grid_x.shape)
-        axis.contourf(
+        shades = axis.contourf(
             grid_x, grid_y, surface, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35
         )
+        figure.colorbar(shades, ax=axis, label="network output", ticks=np.linspace(0, 1, 6))
         axis.contour(grid_x, grid_y, surface, levels=[0.5], colors="black")
+        axis.plot([], [], color="black", label="output 0.5")  # the contour's legend entry
     else:
         regions = predict_class(layers, grid).reshape(grid_x.shape)
         for c, colour in enumerate(colours):
@@ -98,6 +142,7 @@ def _draw_boundary(axis, layers, X, y):
             linewidths=0.3,
             label=f"class {c}",
         )
+    axis.legend(loc="upper right", fontsize="small", framealpha=0.9)
     axis.set_xlabel("feature 1")
     axis.set_ylabel("feature 2")
     axis.set_title("decision boundary")

@@ -17,3 +17,29 @@ test_that("the loss, and for two features the decision boundary, as a PNG", {
     expect_identical(png_size(path), if (name == "article") c(600, 450) else c(1100, 450))
   }
 })
+
+test_that("dpi sets the size, the same run draws the same bytes, log_scale another picture", {
+  f <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  f$epochs <- 50L
+  result <- nn_train_fixture(f)
+  paths <- replicate(3, tempfile(fileext = ".png"))
+  nn_plot_training(result, f, paths[1], log_scale = TRUE, dpi = 150)
+  nn_plot_training(result, f, paths[2], log_scale = TRUE, dpi = 150)
+  nn_plot_training(result, f, paths[3], dpi = 150)
+  bytes <- lapply(paths, function(path) readBin(path, "raw", file.size(path)))
+  expect_identical(png_size(paths[1]), c(1650, 675))
+  expect_identical(bytes[[1]], bytes[[2]])
+  expect_false(identical(bytes[[1]], bytes[[3]]))
+  expect_error(nn_plot_training(result, f, paths[1], dpi = 0),
+               "dpi: must be a whole number, 1 or more; got 0.0", fixed = TRUE)
+})
+
+test_that("the title gives the settings and the accuracy", {
+  f <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  f$epochs <- 50L
+  result <- nn_train_fixture(f)
+  # The share of samples on the right side of 0.5, counted here rather than by the code.
+  right <- mean((nn_predict(result$layers, f$X)[, 1] >= 0.5) == (f$y[, 1] == 1))
+  expect_identical(nn_plot_title(result, f),
+                   sprintf("xor: lr 0.5, 50 epochs, accuracy %.4f", right))
+})
