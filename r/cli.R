@@ -4,7 +4,7 @@
 #                                 [--every N] [--trace FILE.csv] [--plot FILE.png]
 #                                 [--log-scale] [--dpi N] [--save MODEL.json]
 #   Rscript r/cli.R crosscheck FIXTURE...
-#   Rscript r/cli.R explain FIXTURE [--epoch K] [--iteration I] [--digits D]
+#   Rscript r/cli.R explain FIXTURE [--epoch K] [--iteration I] [--digits D] [--html FILE.html]
 #
 # Errors print one line and exit with status 2. crosscheck runs the harness, which
 # lives in Python (it drives R through rpy2): it calls python -m nnscratch crosscheck.
@@ -28,7 +28,7 @@ commands <- list(
     trace = "file", plot = "file", "log-scale" = "flag", dpi = "int", save = "file"
   ),
   crosscheck = list(),
-  explain = list(epoch = "int", iteration = "int", digits = "int")
+  explain = list(epoch = "int", iteration = "int", digits = "int", html = "file")
 )
 
 parse_arguments <- function(words) {
@@ -148,10 +148,14 @@ crosscheck_command <- function(fixture_paths) {
 
 explain_command <- function(fixture_path, options) {
   fixture <- nn_load_fixture(fixture_path)
-  cat(nn_explain(fixture,
-                 epoch = if (is.null(options$epoch)) 1 else options$epoch,
-                 iteration = if (is.null(options$iteration)) 1 else options$iteration,
+  epoch <- if (is.null(options$epoch)) 1 else options$epoch
+  iteration <- if (is.null(options$iteration)) 1 else options$iteration
+  cat(nn_explain(fixture, epoch = epoch, iteration = iteration,
                  digits = if (is.null(options$digits)) 3 else options$digits))
+  if (!is.null(options$html)) {
+    nn_explain_html(fixture, options$html, epoch = epoch, iteration = iteration)
+    cat(sprintf("wrote %s\n", options$html))
+  }
   0
 }
 

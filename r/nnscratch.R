@@ -4,7 +4,7 @@
 # exist in Python (import nnscratch) without the nn_ prefix. The sections below
 # follow one order, the same as Python's modules: activations; the network
 # (initialisation, forward, backward, step, train, predict); the trace; checks; the
-# generator; files; plots; explain.
+# generator; files; plots; explain; the page.
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article
@@ -1629,4 +1629,190 @@ nn_format_matrix <- function(matrix, digits) {
   cells <- matrix(nn_format_rounded(matrix, digits), nrow = nrow(matrix))
   width <- max(nchar(cells))
   apply(cells, 1, function(row) paste0("  ", paste(formatC(row, width = width), collapse = "  ")))
+}
+
+# ---- Page ------------------------------------------------------------------------
+# A walkthrough page: one self-contained HTML file to click through training a
+# fixture. It is the template python/nnscratch/data/page.html, which Python's
+# explain_html fills the same way, with the run in it as JSON: for each iteration it
+# keeps, the steps of nn_explain_steps and, for data of two features, the network's
+# output on a grid; for every epoch, the loss.
+
+# The template: beside this file in a checkout (source("r/nnscratch.R")), or in the
+# installed package.
+nn_page_template <- local({
+  sourced <- Filter(function(frame) !is.null(frame$ofile), sys.frames())
+  checkout <- if (length(sourced) > 0) {
+    file.path(dirname(normalizePath(sourced[[length(sourced)]]$ofile)), "..", "python",
+              "nnscratch", "data", "page.html")
+  }
+  installed <- system.file("page.html", package = "nnscratch")
+  found <- Filter(function(path) length(path) == 1 && file.exists(path), list(checkout, installed))
+  if (length(found) > 0) normalizePath(found[[1]]) else NA_character_
+})
+
+# Where the template takes the run's data.
+nn_page_mark <- "__NNSCRATCH_DATA__"
+
+# The boundary is drawn from the network's output at nn_page_grid x nn_page_grid points.
+nn_page_grid <- 50L
+
+#' The iterations a page keeps of a run of `total` iterations (updates).
+#'
+#' Every iteration up to 10, then 20, 50, 100, 200, 500, 1000, 2000, 5000, ... below
+#' total, and the last: 18 of the article's 5000.
+#' @param total the run's iterations.
+#' @return integer vector, from 1.
+nn_page_iterations <- function(total) {
+  kept <- seq_len(min(total, 10))
+  scale <- 10
+  while (length(kept) > 0 && kept[length(kept)] < total) {
+    for (factor in c(2, 5, 10)) {
+      kept <- c(kept, min(factor * scale, total))
+      if (kept[length(kept)] == total) break
+    }
+    scale <- scale * 10
+  }
+  as.integer(kept)
+}
+
+#' What the page shows of a fixture's run, as values nn_page_json writes.
+#'
+#' @param fixture a fixture, as nn_load_fixture returns it.
+#' @param epoch,iteration the iteration the page opens at (it keeps that one too).
+#' @param iterations the iterations to keep, counted from 1 over the whole run (an
+#'   iteration is one update); NULL: nn_page_iterations.
+#' @return a named list.
+nn_page_data <- function(fixture, epoch = 1, iteration = 1, iterations = NULL) {
+  f <- fixture
+  n_samples <- nrow(f$X)
+  batch_size <- if (is.null(f[["batch_size"]])) n_samples else min(f[["batch_size"]], n_samples)
+  batches <- as.integer(ceiling(n_samples / batch_size))
+  total <- f$epochs * batches
+  nn_check_whole(epoch, "epoch", 1, f$epochs)
+  nn_check_whole(iteration, "iteration", 1, batches)
+  opened <- as.integer((epoch - 1) * batches + iteration)
+  if (is.null(iterations)) {
+    iterations <- nn_page_iterations(total)
+  }
+  for (number in iterations) {
+    nn_check_whole(number, "iterations", 1, total)
+  }
+  kept <- sort(unique(as.integer(c(iterations, opened))))
+  two_features <- ncol(f$X) == 2
+  grid <- if (two_features) nn_page_corners(f$X)
+  shown <- lapply(kept, function(number) {
+    e <- (number - 1L) %/% batches + 1L
+    i <- (number - 1L) %% batches + 1L
+    explained <- nn_explain_steps(f, e, i)
+    list(
+      iteration = number, epoch = e, batch = i, title = explained$title,
+      steps = lapply(explained$steps, function(step) {
+        list(step = as.integer(step$step), sentence = step$sentence,
+             matrices = unname(Map(function(name, values) list(name = name, values = values),
+                                   names(step$matrices), step$matrices)))
+      }),
+      boundary = if (two_features) nn_page_boundary(f, explained$steps, grid)
+    )
+  })
+  list(
+    format = "nnscratch-page/1", name = f$name, description = f$description,
+    samples = n_samples, features = ncol(f$X),
+    network = lapply(f$layers, function(layer) {
+      list(inputs = nrow(layer$weights), units = ncol(layer$weights),
+           activation = layer$activation, bias = !is.null(layer$bias))
+    }),
+    lr = f$lr, epochs = as.integer(f$epochs), batches = batches, opened = opened,
+    loss = I(nn_train_fixture(f)$loss), iterations = shown,
+    points = if (two_features) {
+      list(X = f$X, class = I(nn_page_classes(f$y)), low = I(grid$low), high = I(grid$high))
+    }
+  )
+}
+
+#' Write the walkthrough page of a fixture's run: one self-contained HTML file.
+#'
+#' It shows the network with its weights, each step of the iterations it keeps as
+#' matrices with their formulas and names, the loss of every epoch and, for data of
+#' two features, the decision boundary; buttons and keys move through steps and
+#' iterations, and page.html#iteration=3&step=7 opens it at one step. Python's
+#' explain_html writes the same page.
+#' @inheritParams nn_page_data
+#' @param path the file.
+nn_explain_html <- function(fixture, path, epoch = 1, iteration = 1, iterations = NULL) {
+  if (is.na(nn_page_template)) {
+    stop("the page's template python/nnscratch/data/page.html was not found: source() ",
+         "r/nnscratch.R from a checkout of nnscratch", call. = FALSE)
+  }
+  data <- nn_page_data(fixture, epoch, iteration, iterations)
+  template <- readChar(nn_page_template, file.size(nn_page_template), useBytes = TRUE)
+  Encoding(template) <- "UTF-8"
+  json <- gsub("</", "<\\/", nn_page_json(data), fixed = TRUE)
+  nn_write_atomically(path, sub(nn_page_mark, json, template, fixed = TRUE))
+}
+
+# The grid's low and high corners: the data's range and a tenth more on each side.
+nn_page_corners <- function(X) {
+  low <- apply(X, 2, min)
+  high <- apply(X, 2, max)
+  margin <- 0.1 * (high - low)
+  list(low = unname(low - margin), high = unname(high + margin))
+}
+
+# The output, in thousandths (one output), or the class (several), at each point of
+# the grid, row by row from the lowest feature 2, for the weights of step 1.
+nn_page_boundary <- function(fixture, steps, grid) {
+  start <- steps[[2]]$matrices
+  layers <- lapply(seq_along(fixture$layers), function(l) {
+    bias <- start[[paste0("b", l)]]
+    list(weights = start[[paste0("W", l)]], bias = if (!is.null(bias)) bias[1, ],
+         activation = fixture$layers[[l]]$activation)
+  })
+  n <- nn_page_grid
+  points <- as.matrix(expand.grid(seq(grid$low[1], grid$high[1], length.out = n),
+                                  seq(grid$low[2], grid$high[2], length.out = n)))
+  values <- if (ncol(fixture$y) == 1) {
+    round(1000 * nn_predict(layers, points)[, 1])
+  } else {
+    nn_predict_class(layers, points) - 1
+  }
+  matrix(as.integer(values), nrow = n, byrow = TRUE)
+}
+
+nn_page_classes <- function(y) {
+  if (ncol(y) > 1) max.col(y, ties.method = "first") - 1L else as.integer(y[, 1] >= 0.5)
+}
+
+# JSON text of lists, strings, numbers and matrices; doubles as in fixtures (the
+# shortest of 15, 16, 17 digits that reads back), so Python writes the same text.
+# A named list is an object, an unnamed one an array; a vector is an array when it
+# is wrapped in I() or its length is not 1.
+nn_page_json <- function(value) {
+  if (is.null(value)) {
+    return("null")
+  }
+  if (is.list(value) && !inherits(value, "AsIs")) {
+    parts <- vapply(value, nn_page_json, "")
+    if (is.null(names(value))) {
+      return(paste0("[", paste(parts, collapse = ","), "]"))
+    }
+    keys <- vapply(names(value), nn_json_string, "")
+    return(paste0("{", paste0(keys, ":", parts, collapse = ","), "}"))
+  }
+  if (is.character(value)) {
+    return(nn_json_string(value))
+  }
+  if (is.logical(value)) {
+    return(if (value) "true" else "false")
+  }
+  text <- if (is.integer(value)) as.character(value) else nn_format_numbers(as.vector(value))
+  if (is.matrix(value)) {
+    text <- matrix(text, nrow = nrow(value))
+    return(paste0("[", paste(apply(text, 1, nn_json_row_compact), collapse = ","), "]"))
+  }
+  if (length(value) == 1 && !inherits(value, "AsIs")) text else nn_json_row_compact(text)
+}
+
+nn_json_row_compact <- function(values) {
+  paste0("[", paste(values, collapse = ","), "]")
 }

@@ -115,6 +115,19 @@ def test_explain_prints_the_walkthrough(capsys, tmp_path):
     assert (tmp_path / "steps.xlsx").read_bytes()[:2] == b"PK"  # a zip, as .xlsx files are
 
 
+def test_explain_writes_the_page_in_both_languages(capsys, tmp_path):
+    from test_page import assert_same_data, page_json
+
+    argv = ["explain", ROOT / "fixtures" / "sgd.json", "--epoch", "3", "--html"]
+    status, out, _ = run(capsys, *argv, tmp_path / "python.html")
+    assert (status, out.splitlines()[-1]) == (0, f"wrote {tmp_path / 'python.html'}")
+    r = r_cli(*argv, tmp_path / "r.html")
+    assert (r.returncode, r.stdout.splitlines()[-1]) == (0, f"wrote {tmp_path / 'r.html'}")
+    python = page_json(tmp_path / "python.html")
+    assert python["opened"] == 21  # the first iteration of epoch 3: 10 batches of 1 an epoch
+    assert_same_data(python, page_json(tmp_path / "r.html"))
+
+
 def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monkeypatch, plant):
     status, out, _ = run(capsys, "crosscheck", ARTICLE, ROOT / "fixtures" / "sgd.json")
     assert status == 0

@@ -3,7 +3,8 @@
 The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``. The names
 below, like the modules and R's sections, follow one order: activations; the network
 (initialisation, forward, backward, step, train, predict); the trace; checks; the
-generator; files; explain. (Plots: ``nnscratch.plots``, which needs matplotlib.)
+generator; files; explain (the text, the spreadsheet, the page). (Plots:
+``nnscratch.plots``, which needs matplotlib.)
 """
 
 from .activations import ACTIVATIONS, Activation
@@ -34,6 +35,7 @@ from .fixtures import (
 )
 from .explain import explain, explain_steps
 from .spreadsheet import write_explain_xlsx
+from .page import explain_html
 
 __all__ = [
     "ACTIVATIONS",
@@ -64,4 +66,5 @@ __all__ = [
     "explain_steps",
     "explain",
     "write_explain_xlsx",
+    "explain_html",
 ]

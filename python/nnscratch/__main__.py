@@ -13,6 +13,7 @@ import time
 from .checks import InputError, check_training
 from .explain import explain
 from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
+from .page import explain_html
 from .plots import accuracy
 from .spreadsheet import write_explain_xlsx
 
@@ -58,6 +59,9 @@ def parser():
     explain_command.add_argument("--digits", type=int, default=3)
     explain_command.add_argument(
         "--xlsx", metavar="FILE.xlsx", help="also write the steps as a spreadsheet (Python only)"
+    )
+    explain_command.add_argument(
+        "--html", metavar="FILE.html", help="also write the walkthrough page, opening there"
     )
     return main
 
@@ -172,6 +176,9 @@ def explain_command(arguments):
     if arguments.xlsx:
         write_explain_xlsx(fixture, arguments.xlsx, arguments.epoch, arguments.iteration)
         print(f"wrote {arguments.xlsx}")
+    if arguments.html:
+        explain_html(fixture, arguments.html, arguments.epoch, arguments.iteration)
+        print(f"wrote {arguments.html}")
     return 0
 
 
