@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 RSCRIPT := Rscript
 
-.PHONY: all setup demo test test-r test-python lint bench fixtures clean
+.PHONY: all setup demo test test-r test-python lint bench docs fixtures clean
 
 all: test
 
@@ -31,6 +31,12 @@ lint:
 bench:
 	@scripts/setup --bench
 	$(PYTHON) bench/bench.py
+
+# The walkthroughs, run from top to bottom and rendered to HTML in out/docs/.
+docs: setup
+	$(PYTHON) -m nbconvert --to html --execute docs/walkthrough.ipynb --output-dir out/docs \
+		--output walkthrough_python
+	$(RSCRIPT) -e 'rmarkdown::render("docs/walkthrough.Rmd", output_file = "walkthrough_r.html", output_dir = "out/docs", intermediates_dir = tempdir(), quiet = TRUE)'
 
 fixtures: setup
 	$(PYTHON) fixtures/make_fixtures.py
