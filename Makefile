@@ -35,7 +35,7 @@ bench:
 # The walkthroughs, run from top to bottom and rendered to HTML in out/docs/.
 docs: setup
 	$(PYTHON) -m nbconvert --to html --execute docs/walkthrough.ipynb --output-dir out/docs \
-		--output walkthrough_python
+		--output walkthrough_python --template-file docs/offline.html.j2
 	$(RSCRIPT) -e 'rmarkdown::render("docs/walkthrough.Rmd", output_file = "walkthrough_r.html", output_dir = "out/docs", intermediates_dir = tempdir(), quiet = TRUE)'
 
 fixtures: setup

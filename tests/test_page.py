@@ -107,6 +107,20 @@ def test_python_and_r_write_the_same_page(r_session, tmp_path, article_pages, na
     assert outside[0] == outside[1]  # the same template around the data
 
 
+def test_any_text_stays_inside_the_data_in_both_languages(r_session, tmp_path):
+    path = ROOT / "fixtures" / "sgd.json"
+    text = 'a "quoted" </script><b>bold</b> \\ back-slashed, naïve — description'
+    fixture = dataclasses.replace(nnscratch.load_fixture(path), description=text, epochs=2)
+    r_fixture = r_session.call("nn_load_fixture", str(path))
+    r_fixture.rx2["description"] = text
+    r_fixture.rx2["epochs"] = 2
+    explain_html(fixture, tmp_path / "python.html")
+    r_session.call("nn_explain_html", r_fixture, str(tmp_path / "r.html"))
+    for page in ("python.html", "r.html"):
+        assert page_json(tmp_path / page)["description"] == text
+        assert (tmp_path / page).read_text(encoding="utf-8").count("</script>") == 2
+
+
 def test_the_article_page_is_self_contained_and_under_1_mb(article_pages):
     page = article_pages[0]
     assert page.stat().st_size < 1_000_000

@@ -201,3 +201,9 @@ def test_a_sheet_per_step_with_the_operands_beside_the_result(tmp_path):
         "y (3 x 1)",
     ]
     assert book["Step 0"].cell(4, 1).value == f.X[0, 0]
+
+
+def test_every_activation_has_its_cell_formulas():
+    from nnscratch.spreadsheet import CELL_FORMULAS
+
+    assert set(CELL_FORMULAS) == set(nnscratch.ACTIVATIONS)

@@ -36,3 +36,4 @@ def test_the_r_markdown_document_renders_from_top_to_bottom(tmp_path):
     assert "Step 11. The output layer&#39;s bias moves" in html
     assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in html
     assert html.count("data:image/png") == 2
+    assert 'src="http' not in html  # it opens offline, MathJax left out

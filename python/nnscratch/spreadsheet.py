@@ -14,6 +14,7 @@ from .explain import SYMBOLS, explain_steps
 from .fixtures import write_atomically
 
 # Each activation and its slope as the formula of one cell; {0} is the cell of Z, or of A.
+# An activation added to ACTIVATIONS needs its entry here too (a test checks).
 CELL_FORMULAS = {
     "sigmoid": ("1/(1+EXP(-{0}))", "{0}*(1-{0})"),
     "tanh": ("TANH({0})", "1-{0}*{0}"),
