@@ -64,6 +64,12 @@ def page_data(fixture, epoch=1, iteration=1, iterations=None):
     Returns
     -------
     dict
+        The fixture's ``name``, ``description``, shape and settings, its ``network``
+        (per layer: inputs, units, activation, bias), ``loss`` (every epoch), ``opened``
+        (the iteration to open at), ``iterations`` (per iteration kept: its numbers,
+        ``title`` and ``steps`` as :func:`nnscratch.explain_steps` gives them, and for two
+        features the ``boundary`` grid) and ``points`` (for two features: X, classes and
+        the grid's corners).
     """
     f = fixture
     n_samples = f.X.shape[0]
@@ -133,8 +139,17 @@ def explain_html(fixture, path, epoch=1, iteration=1, iterations=None):
     It shows the network with its weights, each step of the iterations it keeps as
     matrices with their formulas and names, the loss of every epoch and, for data of
     two features, the decision boundary; buttons and keys move through steps and
-    iterations, and ``page.html#iteration=3&step=7`` opens it at one step. See
-    :func:`page_data` for the arguments.
+    iterations, and ``page.html#iteration=3&step=7`` opens it at one step.
+
+    Parameters
+    ----------
+    fixture : Fixture
+    path : str or os.PathLike
+    epoch, iteration : int
+        The iteration the page opens at (it keeps that one too).
+    iterations : list of int or None
+        The iterations to keep, counted from 1 over the whole run; None: the sample of
+        :func:`page_iterations`.
     """
     data = page_data(fixture, epoch, iteration, iterations)
     template = TEMPLATE.read_text(encoding="utf-8")
