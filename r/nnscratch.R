@@ -1638,8 +1638,8 @@ nn_format_matrix <- function(matrix, digits) {
 # keeps, the steps of nn_explain_steps and, for data of two features, the network's
 # output on a grid; for every epoch, the loss.
 
-# The template: beside this file in a checkout (source("r/nnscratch.R")), or in the
-# installed package.
+# The template: found from this file's place in a checkout (source("r/nnscratch.R")),
+# or in the installed package.
 nn_page_template <- local({
   sourced <- Filter(function(frame) !is.null(frame$ofile), sys.frames())
   checkout <- if (length(sourced) > 0) {
@@ -1808,11 +1808,7 @@ nn_page_json <- function(value) {
   text <- if (is.integer(value)) as.character(value) else nn_format_numbers(as.vector(value))
   if (is.matrix(value)) {
     text <- matrix(text, nrow = nrow(value))
-    return(paste0("[", paste(apply(text, 1, nn_json_row_compact), collapse = ","), "]"))
+    return(paste0("[", paste(apply(text, 1, nn_json_row), collapse = ", "), "]"))
   }
-  if (length(value) == 1 && !inherits(value, "AsIs")) text else nn_json_row_compact(text)
-}
-
-nn_json_row_compact <- function(values) {
-  paste0("[", paste(values, collapse = ","), "]")
+  if (length(value) == 1 && !inherits(value, "AsIs")) text else nn_json_row(text)
 }

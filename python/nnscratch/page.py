@@ -207,6 +207,7 @@ def _json(value):
 
 
 def _nested(text):
+    """Arrays of numbers as fixtures write them: items apart by a comma and a space."""
     if text.ndim == 1:
-        return "[" + ",".join(text) + "]"
-    return "[" + ",".join(_nested(row) for row in text) + "]"
+        return "[" + ", ".join(text) + "]"
+    return "[" + ", ".join(_nested(row) for row in text) + "]"
