@@ -23,9 +23,9 @@ test-python: setup
 
 lint:
 	@scripts/setup --lint
-	$(PYTHON) -m ruff check python tests fixtures
-	$(PYTHON) -m ruff format --check python tests fixtures
-	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
+	$(PYTHON) -m ruff check python tests fixtures examples
+	$(PYTHON) -m ruff format --check python tests fixtures examples
+	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests"), lintr::lint_dir("examples")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
 
 # Speed and memory against the article's loops and scikit-learn: bench/results.md.
 bench:

@@ -1,13 +1,15 @@
-# The command line, as Python's: Rscript r/cli.R train | crosscheck | explain ...
+# The command line, as Python's: Rscript r/cli.R train | crosscheck | explain | check ...
 #
 #   Rscript r/cli.R train FIXTURE [--epochs N] [--lr X] [--batch-size N] [--seed N]
 #                                 [--every N] [--trace FILE.csv] [--plot FILE.png]
 #                                 [--log-scale] [--dpi N] [--save MODEL.json]
 #   Rscript r/cli.R crosscheck FIXTURE...
 #   Rscript r/cli.R explain FIXTURE [--epoch K] [--iteration I] [--digits D] [--html FILE.html]
+#   Rscript r/cli.R check FIXTURE MINE.csv
 #
-# Errors print one line and exit with status 2. crosscheck runs the harness, which
-# lives in Python (it drives R through rpy2): it calls python -m nnscratch crosscheck.
+# Errors print one line and exit with status 2; check exits with status 1 when your
+# numbers part from nnscratch's. crosscheck runs the harness, which lives in Python (it
+# drives R through rpy2): it calls python -m nnscratch crosscheck.
 
 script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
 root <- normalizePath(file.path(dirname(script), ".."))
@@ -28,7 +30,8 @@ commands <- list(
     trace = "file", plot = "file", "log-scale" = "flag", dpi = "int", save = "file"
   ),
   crosscheck = list(),
-  explain = list(epoch = "int", iteration = "int", digits = "int", html = "file")
+  explain = list(epoch = "int", iteration = "int", digits = "int", html = "file"),
+  check = list()
 )
 
 parse_arguments <- function(words) {
@@ -66,9 +69,13 @@ parse_arguments <- function(words) {
       i <- i + 1
     }
   }
-  wanted <- if (words[1] == "crosscheck") length(positional) >= 1 else length(positional) == 1
-  if (!wanted) fail(sprintf("%s takes %s fixture file", words[1],
-                            if (words[1] == "crosscheck") "at least one" else "one"))
+  wanted <- switch(words[1], crosscheck = length(positional) >= 1,
+                   check = length(positional) == 2, length(positional) == 1)
+  if (!wanted) {
+    fail(switch(words[1], crosscheck = "crosscheck takes at least one fixture file",
+                check = "check takes a fixture file and your CSV",
+                sprintf("%s takes one fixture file", words[1])))
+  }
   list(command = words[1], fixtures = positional, options = options)
 }
 
@@ -146,6 +153,12 @@ crosscheck_command <- function(fixture_paths) {
   system2(python, c("-m", "nnscratch", "crosscheck", shQuote(fixture_paths)))
 }
 
+check_command <- function(paths) {
+  answer <- nn_check_trace(paths[1], paths[2])
+  cat(format(answer))
+  if (answer$ok) 0 else 1
+}
+
 explain_command <- function(fixture_path, options) {
   fixture <- nn_load_fixture(fixture_path)
   epoch <- if (is.null(options$epoch)) 1 else options$epoch
@@ -161,7 +174,7 @@ explain_command <- function(fixture_path, options) {
 
 words <- commandArgs(trailingOnly = TRUE)
 if (length(words) == 0 || words[1] %in% c("-h", "--help")) {
-  cat(readLines(file.path(root, "r", "cli.R"))[3:11], sep = "\n")
+  cat(readLines(file.path(root, "r", "cli.R"))[3:13], sep = "\n")
   quit(status = if (length(words) == 0) 2 else 0)
 }
 arguments <- parse_arguments(words)
@@ -169,7 +182,8 @@ status <- tryCatch(
   switch(arguments$command,
     train = train_command(arguments$fixtures, arguments$options),
     crosscheck = crosscheck_command(arguments$fixtures),
-    explain = explain_command(arguments$fixtures, arguments$options)
+    explain = explain_command(arguments$fixtures, arguments$options),
+    check = check_command(arguments$fixtures)
   ),
   error = function(e) fail(gsub("\\s+", " ", conditionMessage(e)))
 )

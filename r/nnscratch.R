@@ -4,7 +4,7 @@
 # exist in Python (import nnscratch) without the nn_ prefix. The sections below
 # follow one order, the same as Python's modules: activations; the network
 # (initialisation, forward, backward, step, train, predict); the trace; checks; the
-# generator; files; plots; explain; the page.
+# generator; files; plots; explain; the page; check (the grader).
 
 # ---- Activations ---------------------------------------------------------------
 # Each slope is written from the activation's *output* a = f(z), as the article
@@ -1811,4 +1811,1260 @@ nn_page_json <- function(value) {
     return(paste0("[", paste(apply(text, 1, nn_json_row), collapse = ", "), "]"))
   }
   if (length(value) == 1 && !inherits(value, "AsIs")) text else nn_json_row(text)
+}
+
+# ---- Check (the grader) ----------------------------------------------------------
+# A learner who wrote the article's network from scratch hands in the numbers of their
+# run: a long-table CSV (nn_check_trace), written by code in any language, or a function
+# that performs one iteration (nn_check_step). nnscratch runs the same fixture from the
+# same initial network, compares every number the learner recorded (and only those) with
+# the harness's tolerance, and answers: agree, or the first divergence in the order of
+# the run, what agreed before it, and the known mistake of nn_mistakes whose numbers the
+# learner's match. Python's check_trace and check_step give the same answers in the same
+# words. Quantities are keyed "layer:quantity" ("1:delta").
+
+# The article's variable names, as the grader reads them: nnscratch's quantity, and whether
+# it is a hidden layer's or the output layer's. From explain's nn_article_names, and the
+# name the article's R listing gives the hidden activations.
+nn_article_quantities <- local({
+  rows <- lapply(names(nn_article_names), function(quantity) {
+    names <- nn_article_names[[quantity]]
+    kept <- !is.na(names)
+    data.frame(name = names[kept], quantity = rep(quantity, sum(kept)),
+               role = c("hidden", "output")[kept], stringsAsFactors = FALSE)
+  })
+  rbind(do.call(rbind, rows), data.frame(name = "hidden_layer_activations",
+                                         quantity = "activation", role = "hidden"))
+})
+
+# nnscratch's names; samples belong to layer 0, the error and the loss to the output layer.
+nn_nnscratch_names <- c("samples", "loss", nn_layer_quantities)
+
+# The catalogue, in the order the answer tries it; Python's MISTAKES has the same ids and
+# words. nn_mistaken_step makes each mistake as a learner's loop makes it.
+nn_mistakes <- data.frame(
+  id = c("bias-per-sample", "bias-by-column", "lr-twice", "hidden-bias-output-delta",
+         "slope-from-input", "sign-flipped", "update-before-backprop", "mean-not-sum",
+         "no-lr-on-bias", "missing-bias-update"),
+  what = c(
+    paste("the bias moved by the row sums of the delta, one sum per sample, as the article's",
+          "R listing does (rowSums)"),
+    paste("the bias matrix filled by column, as the article's R listing does (byrow = FALSE):",
+          "sample i gets the bias of unit i for every unit"),
+    paste("the learning rate applied twice, in d_output (step 7, as the article's walkthrough",
+          "does) and again in the updates (steps 10 and 11)"),
+    "the hidden bias moved by the output layer's delta, as the article's step-11 bullet says",
+    "the slope computed from the layer's input (Z) instead of from its activation",
+    paste("the error taken as output - y while the updates still add, so that every step",
+          "climbs the loss"),
+    "a layer's weights updated before the error was sent back through them",
+    "the gradient averaged over the samples instead of summed",
+    "the bias moved without the learning rate",
+    "the bias never moved"
+  ),
+  fix = c(
+    paste("move each unit's bias by lr times its delta summed over the samples:",
+          "colSums(d_hiddenlayer) in R, np.sum(d_hiddenlayer, axis=0) in numpy"),
+    paste("repeat the biases by row, so that every sample gets every unit's own bias:",
+          "matrix(rep(bh, n), nrow = n, byrow = TRUE) in R; numpy adds a 1 x units bias to",
+          "every row by itself"),
+    paste("leave lr out of the delta, d_output = E * slope_output_layer, and apply it once,",
+          "in the updates"),
+    paste("move each layer's bias by its own delta: bh + lr * (d_hiddenlayer summed over the",
+          "samples)"),
+    paste("apply the derivative, written from the output, to the activation:",
+          "slope_hidden_layer = derivatives_sigmoid(hiddenlayer_activations)"),
+    "take E = y - output, as the article does, and keep the updates' +",
+    paste("compute Error_at_hidden_layer (step 8) with the weights from before the update,",
+          "and update the weights after the backward pass"),
+    paste("sum over the samples, as the article does: no division by the number of samples",
+          "in the updates of the weights and the biases"),
+    paste("multiply the bias update by lr, as the weights': bh + lr * (d_hiddenlayer summed",
+          "over the samples)"),
+    paste("update every bias in step 11: bh + lr * (d_hiddenlayer summed over the samples),",
+          "bout alike")
+  ),
+  stringsAsFactors = FALSE
+)
+
+#' Check a learner's long table of numbers against nnscratch's run of a fixture.
+#'
+#' @param fixture the fixture (as nn_load_fixture returns it), or its file, that the
+#'   learner ran from its initial network.
+#' @param trace the learner's long table, a CSV file or a data.frame with the columns
+#'   epoch, iteration, quantity, row, col, value, and step and layer if they like (the
+#'   layer may be left out where the name implies it). Quantities are named as nnscratch
+#'   names them (nn_nnscratch_names) or as the article does (nn_article_quantities); only
+#'   those recorded are checked, in the iterations recorded. Indices count from 1. A bias
+#'   has one row, or one per sample.
+#' @param max_bytes a larger CSV is refused before it is read.
+#' @return an answer, a list of class nn_answer (print it): fixture, source, recorded
+#'   (data.frame name, layer, quantity, step), notes, epochs, numbers, tolerance,
+#'   divergence (NULL, or list(epoch, iteration, step, layer, quantity, name, row, col,
+#'   expected, got)), agreed, iterations_before, diagnosis (ids of nn_mistakes), ok.
+#' @section Errors: nnscratch_fixture_error for a CSV (or table) that cannot be read as a
+#'   long table: one line naming the file, and the line (the table's row) and column.
+nn_check_trace <- function(fixture, trace, max_bytes = 1e8) {
+  fixture <- nn_as_fixture(fixture)
+  if (is.data.frame(trace)) {
+    source <- "your table"
+    where <- "row"
+    header <- names(trace)
+    cells <- lapply(trace, function(column) if (is.factor(column)) as.character(column) else column)
+    lines <- seq_len(nrow(trace))
+  } else {
+    source <- trace
+    where <- "line"
+    read <- nn_read_csv(source, max_bytes)
+    header <- read$header
+    cells <- read$cells
+    lines <- read$lines
+  }
+  table <- nn_read_table(fixture, header, cells, lines, source, where)
+  record <- nn_record_table(fixture, table, source)
+  learner <- function(first, last) {
+    lapply(record, nn_within, first = first, last = last, fixture = fixture)
+  }
+  nn_grade(fixture, learner, c(min(table$epoch), max(table$epoch)), table$names, source)
+}
+
+#' Check a learner's one-iteration function against nnscratch's run of a fixture.
+#'
+#' nnscratch drives one_iteration from the fixture's initial network, batch by batch as
+#' nn_train takes them, and gives it, by name, what it asks for: X and y (the batch's
+#' rows), lr (or learning_rate), and the network, either as the article names it, wh, bh,
+#' wout, bout (one hidden layer; a bias as a 1 x units matrix), or as nnscratch does,
+#' layers (a list of layers). It returns a named list of what it computed, by
+#' nnscratch's names or the article's, with the updated network under the names it took
+#' (wh, bh, wout, bout, or layers), which the next call is given as it was returned.
+#' function(layers, X, y, lr) nn_step(layers, X, y, lr) agrees.
+#' @inheritParams nn_check_trace
+#' @param one_iteration a function.
+#' @param epochs how many epochs to drive it (a divergence ends the run sooner); NULL:
+#'   the fixture's.
+#' @return an answer, as nn_check_trace's.
+#' @section Errors: nnscratch_input_error when the function asks for what nnscratch
+#'   cannot give, or returns something other than a named list of known names and shapes.
+nn_check_step <- function(fixture, one_iteration, epochs = NULL) {
+  fixture <- nn_as_fixture(fixture)
+  if (is.null(epochs)) epochs <- fixture$epochs
+  nn_check_whole(epochs, "epochs", 1)
+  wanted <- nn_arguments(fixture, one_iteration)
+  article <- !("layers" %in% wanted)
+  run <- new.env()
+  run$params <- nn_first_params(fixture, article)
+  run$state <- fixture[["seed"]]
+  seen <- new.env()
+  seen$names <- character()
+  iterate <- function(params, X, y, lr) {
+    given <- c(list(X = X, y = y, lr = lr, learning_rate = lr), params)
+    result <- do.call(one_iteration, given[wanted])
+    nn_read_result(fixture, result, article, nrow(X), seen)
+  }
+  learner <- function(first, last) {
+    found <- list()
+    for (epoch in first:last) {
+      ran <- nn_run_epoch(fixture, run$params, run$state, iterate, epoch)
+      run$params <- ran$params
+      run$state <- ran$state
+      for (g in names(ran$found)) {
+        for (key in names(ran$found[[g]])) found[[key]][[g]] <- ran$found[[g]][[key]]
+      }
+    }
+    lapply(found[names(found) != "0:samples"], nn_stack)
+  }
+  nn_grade(fixture, learner, c(1, epochs), function() seen$names, "your function")
+}
+
+# ---- Check: reading a learner's long table
+
+# The columns a learner's table must have; step and layer it may leave out.
+nn_required_columns <- c("epoch", "iteration", "quantity", "row", "col", "value")
+# A number as both languages read it: decimal, maybe with an exponent.
+nn_decimal <- "^[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?$"
+# Values that are numbers but not finite: they never agree.
+nn_not_finite <- c(nan = NaN, na = NaN, inf = Inf, "+inf" = Inf, "-inf" = -Inf,
+                   infinity = Inf, "+infinity" = Inf, "-infinity" = -Inf)
+
+nn_as_fixture <- function(fixture) {
+  if (is.character(fixture)) nn_load_fixture(fixture) else fixture
+}
+
+#' The header, the columns as text, and the line of each row of a CSV file.
+#'
+#' Fields are separated by commas; a field in double quotes loses them; blank lines and
+#' a byte-order mark are skipped, a carriage return before a newline too.
+#' @noRd
+nn_read_csv <- function(path, max_bytes) {
+  size <- file.size(path)
+  if (is.na(size) || dir.exists(path)) {
+    nn_input_error(NULL, "cannot be read (no such file)", path, category = "file")
+  }
+  if (size > max_bytes) {
+    nn_input_error(NULL, sprintf("is %.0f bytes, over the limit of %.0f (max_bytes)",
+                                 size, max_bytes), path, category = "file")
+  }
+  bytes <- readBin(path, "raw", min(size, max_bytes) + 1)
+  if (length(bytes) > max_bytes) {
+    nn_input_error(NULL, sprintf("is over the limit of %.0f bytes (max_bytes)", max_bytes),
+                   path, category = "file")
+  }
+  if (any(bytes == 0)) {
+    nn_input_error(NULL, "is not text: it holds a NUL byte", path, category = "file")
+  }
+  if (length(bytes) >= 3 && identical(bytes[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) {
+    bytes <- bytes[-(1:3)]
+  }
+  text <- rawToChar(bytes)
+  Encoding(text) <- "UTF-8"
+  if (!validUTF8(text)) {
+    nn_input_error(NULL, "is not UTF-8 text", path, category = "file")
+  }
+  lines <- strsplit(text, "\n", fixed = TRUE)[[1]]
+  if (any(endsWith(lines, "\r"))) lines <- sub("\r$", "", lines)
+  kept <- which(grepl("[^ \t]", lines))
+  if (length(kept) == 0) {
+    nn_input_error(NULL, "is empty; a long table has a header and rows", path,
+                   category = "structure")
+  }
+  header <- nn_unquote(nn_split_fields(lines[kept[1]]))
+  body <- lines[kept[-1]]
+  numbers <- kept[-1]
+  fields <- nchar(body) - nchar(gsub(",", "", body, fixed = TRUE)) + 1
+  if (any(fields != length(header))) {
+    i <- which(fields != length(header))[1]
+    nn_input_error(sprintf("line %d", numbers[i]),
+                   sprintf("has %d fields, but the header has %d", fields[i], length(header)),
+                   path, category = "structure")
+  }
+  flat <- nn_split_fields(body)
+  cells <- lapply(seq_along(header), function(j) {
+    column <- flat[seq(j, by = length(header), length.out = length(body))]
+    if (any(grepl('"|^[ \t]|[ \t]$', column))) nn_unquote(column) else column
+  })
+  list(header = header, cells = cells, lines = numbers)
+}
+
+# Lines split at their commas, every field kept as it is, one after the other.
+nn_split_fields <- function(lines) {
+  scan(text = lines, what = "", sep = ",", quote = "", na.strings = character(), quiet = TRUE,
+       strip.white = FALSE, blank.lines.skip = FALSE, comment.char = "")
+}
+
+# Fields without the spaces and tabs around them, and without their double quotes.
+nn_unquote <- function(text) {
+  text <- trimws(text, whitespace = "[ \t]")
+  quoted <- nchar(text) >= 2 & startsWith(text, '"') & endsWith(text, '"')
+  text[quoted] <- trimws(substr(text[quoted], 2, nchar(text[quoted]) - 1), whitespace = "[ \t]")
+  text
+}
+
+#' Cells as numbers, and which cells are not numbers.
+#'
+#' Empty cells (and NA) are NA where empty_allowed; NaN, NA and Inf (in any case) are
+#' numbers where not_finite_allowed. A table's numeric column is taken as it is, NA as
+#' empty.
+#' @noRd
+nn_cell_numbers <- function(cells, empty_allowed, not_finite_allowed) {
+  if (is.numeric(cells) || (is.logical(cells) && all(is.na(cells)))) {
+    numbers <- as.numeric(cells)
+    fine <- is.finite(numbers) | (is.na(numbers) & empty_allowed) | not_finite_allowed
+    return(list(numbers = numbers, bad = !fine))
+  }
+  text <- as.character(cells)
+  text[is.na(text)] <- "NA"
+  if (!any(grepl("[^0-9eE+.-]", text))) { # made of what decimals are made of: the quick way
+    numbers <- suppressWarnings(as.numeric(text))
+    if (!anyNA(numbers)) return(list(numbers = numbers, bad = logical(length(text))))
+  }
+  decimal <- grepl(nn_decimal, text)
+  lower <- tolower(text)
+  empty <- text == "" | (lower == "na" & empty_allowed)
+  special <- !decimal & !empty & lower %in% names(nn_not_finite)
+  numbers <- rep(NA_real_, length(text))
+  numbers[decimal] <- as.numeric(text[decimal])
+  numbers[special] <- nn_not_finite[lower[special]]
+  fine <- decimal | (empty & empty_allowed) | (special & not_finite_allowed)
+  list(numbers = numbers, bad = !fine)
+}
+
+# The first problem of list(row, position, column, problem): by row, then position.
+nn_first_problem <- function(problems) {
+  rows <- vapply(problems, function(p) p$row, 1)
+  positions <- vapply(problems, function(p) p$position, 1)
+  problems[[order(rows, positions)[1]]]
+}
+
+#' Check a learner's long table, and resolve each row's layer, quantity and iteration.
+#'
+#' @return list of vectors, one entry per row: epoch, iteration, g (the iteration's number
+#'   in the run, from 1), layer, quantity (nnscratch's), key (the position of (layer,
+#'   quantity) in the order of the run, from 1), row, col, value, rows (the rows the
+#'   quantity has in that iteration; a bias's may be 1 too), cols; and names: the learner's
+#'   name of each "layer:quantity".
+#' @noRd
+nn_read_table <- function(fixture, header, cells, lines, source, where) {
+  fail <- function(location, problem, category = "value") {
+    nn_input_error(location, problem, source, category = category)
+  }
+  head <- if (where == "line") "line 1" else "the header"
+  columns <- paste(nn_table_columns, collapse = ", ")
+  for (position in seq_along(header)) {
+    name <- header[position]
+    if (!(name %in% nn_table_columns)) {
+      fail(sprintf("%s, column %d", head, position),
+           sprintf("'%s' is not a column of the long table; its columns are %s %s", name,
+                   columns, "(step and layer may be left out)"), "structure")
+    }
+    if (match(name, header) < position) {
+      fail(sprintf("%s, column %d", head, position), sprintf("'%s' appears more than once", name),
+           "structure")
+    }
+  }
+  for (name in nn_required_columns) {
+    if (!(name %in% header)) {
+      fail(head, sprintf("has no column '%s'; the long table's columns are %s %s", name, columns,
+                         "(step and layer may be left out)"), "structure")
+    }
+  }
+  if (length(lines) == 0) fail(NULL, "has no rows after its header", "structure")
+
+  # Each cell on its own: the first bad one, by row and then by column, is reported.
+  given <- stats::setNames(cells, header)
+  parsed <- list()
+  problems <- list()
+  known <- c(nn_nnscratch_names, nn_article_quantities$name)
+  for (position in seq_along(header)) {
+    name <- header[position]
+    if (name == "quantity") {
+      text <- as.character(given[[name]])
+      text[is.na(text)] <- "NA"
+      parsed[[name]] <- text
+      bad <- !(text %in% known)
+      problem <- sprintf(
+        "is not a quantity nnscratch knows; nnscratch's are %s; the article's are %s",
+        paste(nn_nnscratch_names, collapse = ", "),
+        paste(nn_article_quantities$name, collapse = ", ")
+      )
+    } else if (name == "value") {
+      read <- nn_cell_numbers(given[[name]], FALSE, TRUE)
+      parsed[[name]] <- read$numbers
+      bad <- read$bad
+      problem <- "is not a number"
+    } else {
+      optional <- name %in% c("step", "layer")
+      read <- nn_cell_numbers(given[[name]], optional, FALSE)
+      numbers <- read$numbers
+      low <- if (name == "step" || name == "layer") 0 else 1
+      high <- if (name == "step") 11 else Inf
+      whole <- !is.na(numbers) & numbers == floor(numbers) & numbers >= low & numbers <= high
+      bad <- read$bad | !(whole | (is.na(numbers) & optional))
+      parsed[[name]] <- numbers
+      limits <- if (is.finite(high)) sprintf("from %d to %d", low, high) else paste(low, "or more")
+      problem <- paste0("must be a whole number, ", limits, if (optional) ", or empty" else "")
+    }
+    if (any(bad)) {
+      row <- which(bad)[1]
+      problems <- c(problems, list(list(row = row, position = position, column = name,
+                                        problem = sprintf("'%s' %s", given[[name]][row], problem))))
+    }
+  }
+  if (length(problems) > 0) {
+    first <- nn_first_problem(problems)
+    fail(sprintf("%s %d, column %s", where, lines[first$row], first$column), first$problem)
+  }
+
+  # Each row against the fixture: its iteration, layer, step, row and column.
+  n_layers <- length(fixture$layers)
+  batching <- nn_batching(fixture)
+  epoch <- parsed$epoch
+  iteration <- parsed$iteration
+  names <- parsed$quantity
+  uniques <- unique(names)
+  codes <- match(names, uniques)
+  per_name <- lapply(uniques, nn_name_layers, fixture = fixture)
+  quantity <- vapply(per_name, `[[`, "", "quantity")[codes]
+  implied <- vapply(per_name, `[[`, 1, "implied")[codes]
+  top <- vapply(per_name, `[[`, 1, "top")[codes]
+  given_layer <- if (is.null(parsed$layer)) rep(NA_real_, length(lines)) else parsed$layer
+  free_layer <- given_layer
+  free_layer[is.na(free_layer)] <- 0
+  layer <- as.integer(ifelse(implied >= 0, implied, pmin(pmax(free_layer, 0), n_layers)))
+  has_bias <- c(TRUE, vapply(fixture$layers, function(l) !is.null(l$bias), TRUE))
+  run_order <- nn_trace_steps(n_layers)
+  run_keys <- paste(run_order$layer, run_order$quantity, sep = ":")
+  samples <- ifelse(pmin(iteration, batching$per_epoch) == batching$per_epoch,
+                    batching$last_size, batching$size)
+  shapes <- nn_shapes(fixture, layer, quantity, samples)
+  problems <- list()
+  order <- c("quantity", "epoch", "iteration", "layer", "step", "row", "col")
+  check <- function(bad, column, problem) {
+    bad[is.na(bad)] <- FALSE
+    if (any(bad)) {
+      row <- which(bad)[1]
+      problems[[length(problems) + 1]] <<- list(row = row, position = match(column, order),
+                                                column = column, problem = problem(row))
+    }
+  }
+  cell <- function(column, row) sprintf("'%s'", given[[column]][row])
+  check(top < 1 & quantity != "samples", "quantity", function(r) {
+    sprintf("%s belongs to a hidden layer, and %s has none", cell("quantity", r), fixture$name)
+  })
+  check(epoch > fixture$epochs, "epoch", function(r) {
+    sprintf("%s is past the fixture's last epoch, %d", cell("epoch", r), fixture$epochs)
+  })
+  check(iteration > batching$per_epoch, "iteration", function(r) {
+    sprintf("%s is past the last iteration of an epoch, %d", cell("iteration", r),
+            batching$per_epoch)
+  })
+  free <- implied < 0
+  check(!free & !is.na(given_layer) & given_layer != implied, "layer", function(r) {
+    sprintf("%s is not the layer of %s, which is %d", cell("layer", r), names[r], implied[r])
+  })
+  no_column <- if (is.null(parsed$layer)) " (the table has no column layer)" else ""
+  check(free & top >= 1 & is.na(given_layer), "layer", function(r) {
+    sprintf("%s needs its layer, from 1 to %d%s", names[r], top[r], no_column)
+  })
+  check(free & top >= 1 & !is.na(given_layer) & (given_layer < 1 | given_layer > top), "layer",
+        function(r) {
+          sprintf("%s is out of range; %s is in layers 1 to %d", cell("layer", r), names[r], top[r])
+        })
+  fits <- layer >= 0 & layer <= pmax(top, 0)
+  check(fits & quantity == "bias" & !has_bias[layer + 1], "layer", function(r) {
+    sprintf("layer %d has no bias in %s", layer[r], fixture$name)
+  })
+  key <- match(paste(layer, quantity, sep = ":"), run_keys)
+  key[is.na(key)] <- 1
+  if (!is.null(parsed$step)) {
+    expected_step <- run_order$step[key]
+    check(fits & !is.na(parsed$step) & parsed$step != expected_step, "step", function(r) {
+      sprintf("%s is not the step of %s (layer %d), which is %d", cell("step", r), names[r],
+              layer[r], expected_step[r])
+    })
+  }
+  # Rows and columns only where the iteration is one of the fixture's.
+  known_iteration <- epoch <= fixture$epochs & iteration <= batching$per_epoch
+  check(known_iteration & parsed$row > shapes$rows, "row", function(r) {
+    sprintf("%s is past the last row of %s (layer %d) in epoch %d, iteration %d, %d",
+            cell("row", r), names[r], layer[r], epoch[r], iteration[r], shapes$rows[r])
+  })
+  check(known_iteration & parsed$col > shapes$cols, "col", function(r) {
+    sprintf("%s is past the last column of %s (layer %d), %d", cell("col", r), names[r],
+            layer[r], shapes$cols[r])
+  })
+  if (length(problems) > 0) {
+    first <- nn_first_problem(problems)
+    fail(sprintf("%s %d, column %s", where, lines[first$row], first$column), first$problem)
+  }
+
+  g <- (epoch - 1) * batching$per_epoch + iteration
+  row <- parsed$row
+  col <- parsed$col
+  # The same number twice.
+  cell_code <- (((g * length(run_keys) + key - 1) * (max(row) + 1) + row) * (max(col) + 1) + col)
+  if (anyDuplicated(cell_code)) {
+    r <- anyDuplicated(cell_code)
+    original <- match(cell_code[r], cell_code)
+    fail(sprintf("%s %d", where, lines[r]),
+         sprintf("repeats %s %d: epoch %d, iteration %d, %s (layer %d), row %d, col %d", where,
+                 lines[original], epoch[r], iteration[r], names[r], layer[r], row[r], col[r]),
+         "structure")
+  }
+  first_seen <- !duplicated(key)
+  list(epoch = epoch, iteration = iteration, g = g, layer = layer, quantity = quantity,
+       key = key, row = row, col = col, value = parsed$value, rows = shapes$rows,
+       cols = shapes$cols,
+       names = stats::setNames(names[first_seen], run_keys[key[first_seen]]))
+}
+
+# The table's columns, as nn_trace_table makes them.
+nn_table_columns <- c("epoch", "iteration", "step", "layer", "quantity", "row", "col", "value")
+
+#' A name's quantity (nnscratch's), the layer it implies (-1: none, the table says), and
+#' the highest layer it may be in.
+#' @noRd
+nn_name_layers <- function(name, fixture) {
+  n_layers <- length(fixture$layers)
+  article <- match(name, nn_article_quantities$name)
+  quantity <- if (is.na(article)) name else nn_article_quantities$quantity[article]
+  role <- if (is.na(article)) "" else nn_article_quantities$role[article]
+  if (role == "output" || quantity %in% c("error", "loss")) {
+    return(list(quantity = quantity, implied = n_layers, top = n_layers))
+  }
+  if (quantity == "samples") {
+    return(list(quantity = quantity, implied = 0, top = 0))
+  }
+  top <- if (role == "hidden" || quantity == "error_at_layer") n_layers - 1 else n_layers
+  list(quantity = quantity, implied = if (role == "hidden" && n_layers == 2) 1 else -1, top = top)
+}
+
+# Iterations per epoch, the batch size, and the size of an epoch's last batch.
+nn_batching <- function(fixture) {
+  n <- nrow(fixture$X)
+  size <- if (is.null(fixture[["batch_size"]])) n else min(fixture$batch_size, n)
+  per_epoch <- ceiling(n / size)
+  list(per_epoch = per_epoch, size = size, last_size = n - (per_epoch - 1) * size)
+}
+
+#' The rows and columns of (layer, quantity) in an iteration of samples samples,
+#' elementwise over vectors. A bias has one row per sample at most (one is usual).
+#' @noRd
+nn_shapes <- function(fixture, layer, quantity, samples) {
+  inputs <- c(1, vapply(fixture$layers, function(l) nrow(l$weights), 1))
+  units <- c(1, vapply(fixture$layers, function(l) ncol(l$weights), 1))
+  rows <- ifelse(quantity == "weights", inputs[layer + 1], ifelse(quantity == "loss", 1, samples))
+  cols <- ifelse(quantity %in% c("samples", "loss"), 1, units[layer + 1])
+  list(rows = rows, cols = cols)
+}
+
+#' One quantity of one layer, as a learner (or nnscratch) recorded it: gs, the iterations
+#' recorded (numbered over the run from 1, in order); block, an array [iteration, row,
+#' col] (rows past those recorded are NA); rows, the rows recorded in each iteration.
+#' @noRd
+nn_series <- function(gs, block, rows) {
+  list(gs = gs, block = block, rows = rows)
+}
+
+#' The learner's numbers by "layer:quantity", each a series; every quantity recorded in an
+#' iteration must be whole, and a bias have one row or one per sample.
+#' @noRd
+nn_record_table <- function(fixture, table, source) {
+  run_order <- nn_trace_steps(length(fixture$layers))
+  run_keys <- paste(run_order$layer, run_order$quantity, sep = ":")
+  n_keys <- length(run_keys)
+  g <- table$g
+  key <- table$key
+  row <- table$row
+  col <- table$col
+  # Each (iteration, quantity) recorded, in the order of the run, and its cells.
+  code <- g * n_keys + key - 1
+  codes <- sort(unique(code))
+  group_of <- match(code, codes)
+  counts <- tabulate(group_of, length(codes))
+  rows <- as.vector(tapply(row, group_of, max))
+  expected_rows <- cols <- numeric(length(codes))
+  expected_rows[group_of] <- table$rows
+  cols[group_of] <- table$cols
+  group_key <- codes %% n_keys + 1
+  bias <- run_order$quantity[group_key] == "bias"
+  bad_rows <- bias & rows != 1 & rows != expected_rows
+  full <- ifelse(bias, rows, expected_rows)
+  bad <- bad_rows | counts != full * cols
+  if (any(bad)) {
+    i <- which(bad)[1]
+    at <- nn_epoch_iteration(fixture, codes[i] %/% n_keys)
+    k <- group_key[i]
+    location <- sprintf("epoch %d, iteration %d, %s (layer %d)", at[1], at[2],
+                        table$names[[run_keys[k]]], run_order$layer[k])
+    if (bad_rows[i]) {
+      nn_input_error(location, sprintf("has %d rows; a bias has 1 row, or one per sample (%d)",
+                                       rows[i], expected_rows[i]), source, category = "shape")
+    }
+    present <- matrix(FALSE, full[i], cols[i])
+    mine <- group_of == i
+    present[cbind(row[mine], col[mine])] <- TRUE
+    missing <- which(t(!present), arr.ind = TRUE)[1, ]
+    nn_input_error(location, sprintf(paste(
+      "row %d, col %d is missing; a quantity recorded in an iteration needs all its numbers"
+    ), missing[2], missing[1]), source, category = "shape")
+  }
+  record <- list()
+  for (k in sort(unique(key))) {
+    mine <- key == k
+    gs <- sort(unique(g[mine]))
+    position <- match(g[mine], gs)
+    block <- array(NA_real_, c(length(gs), max(row[mine]), max(col[mine])))
+    block[cbind(position, row[mine], col[mine])] <- table$value[mine]
+    record[[run_keys[k]]] <- nn_series(gs, block, as.vector(tapply(row[mine], position, max)))
+  }
+  record
+}
+
+# The epoch and the iteration within it of iteration g of the run.
+nn_epoch_iteration <- function(fixture, g) {
+  per_epoch <- nn_batching(fixture)$per_epoch
+  c((g - 1) %/% per_epoch + 1, (g - 1) %% per_epoch + 1)
+}
+
+# The part of a series in epochs first to last.
+nn_within <- function(series, first, last, fixture) {
+  per_epoch <- nn_batching(fixture)$per_epoch
+  keep <- series$gs > (first - 1) * per_epoch & series$gs <= last * per_epoch
+  nn_series(series$gs[keep], series$block[keep, , , drop = FALSE], series$rows[keep])
+}
+
+# A series from a list of matrices named by their iteration.
+nn_stack <- function(per_g) {
+  gs <- sort(as.numeric(names(per_g)))
+  matrices <- per_g[as.character(gs)]
+  rows <- vapply(matrices, nrow, 1)
+  block <- array(NA_real_, c(length(gs), max(rows), ncol(matrices[[1]])))
+  for (i in seq_along(matrices)) block[i, seq_len(rows[i]), ] <- matrices[[i]]
+  nn_series(gs, block, unname(rows))
+}
+
+# ---- Check: driving a learner's function
+
+# What nn_check_step can give a learner's function, by name.
+nn_given <- c("X", "y", "lr", "learning_rate")
+nn_article_network <- c("wh", "bh", "wout", "bout")
+
+#' The names of the arguments the learner's function takes, checked against the fixture.
+#' @noRd
+nn_arguments <- function(fixture, one_iteration) {
+  if (!is.function(one_iteration)) {
+    nn_input_error("one_iteration", paste("must be a function; got", nn_describe(one_iteration)),
+                   category = "structure")
+  }
+  parameters <- formals(one_iteration)
+  wanted <- character()
+  for (name in names(parameters)) {
+    if (name %in% c(nn_given, nn_article_network, "layers")) {
+      wanted <- c(wanted, name)
+    } else if (name != "..." && is.symbol(parameters[[name]]) &&
+                 !nzchar(as.character(parameters[[name]]))) { # no default
+      nn_input_error("one_iteration", sprintf(paste(
+        "asks for '%s', which nnscratch does not give; it gives X, y, lr (or learning_rate),",
+        "and the network as wh, bh, wout, bout (the article's) or as layers (nnscratch's)"
+      ), name), category = "structure")
+    }
+  }
+  article <- wanted[wanted %in% nn_article_network]
+  if ("layers" %in% wanted) {
+    if (length(article) > 0) {
+      nn_input_error("one_iteration", paste(
+        "takes layers, nnscratch's network: it cannot take the article's wh, bh, wout, bout",
+        "too"
+      ), category = "structure")
+    }
+    return(wanted)
+  }
+  if (length(fixture$layers) != 2) {
+    nn_input_error("one_iteration", sprintf(paste(
+      "takes the article's network (wh, wout), which has one hidden layer, but %s has %d:",
+      "take layers instead"
+    ), fixture$name, length(fixture$layers) - 1), category = "structure")
+  }
+  needed <- nn_network_names(fixture, TRUE)
+  if (!identical(sort(article), sort(needed))) {
+    nn_input_error("one_iteration", sprintf("must take %s, the network of %s",
+                                            paste(needed, collapse = ", "), fixture$name),
+                   category = "structure")
+  }
+  wanted
+}
+
+# The names a learner's function takes the network by: nnscratch's layers, or the article's
+# wh, bh, wout, bout (without the biases a fixture's layers do not have).
+nn_network_names <- function(fixture, article) {
+  if (!article) return("layers")
+  layers <- fixture$layers[c(1, 1, 2, 2)]
+  with_bias <- vapply(layers, function(l) !is.null(l$bias), TRUE)
+  nn_article_network[startsWith(nn_article_network, "w") | with_bias]
+}
+
+# The network the learner's function is first given: a bias as a 1 x units matrix.
+nn_first_params <- function(fixture, article) {
+  if (!article) return(list(layers = fixture$layers))
+  params <- list()
+  names <- list(c("wh", "bh"), c("wout", "bout"))
+  for (l in 1:2) {
+    layer <- fixture$layers[[l]]
+    params[[names[[l]][1]]] <- layer$weights
+    if (!is.null(layer$bias)) params[[names[[l]][2]]] <- matrix(layer$bias, nrow = 1)
+  }
+  params
+}
+
+# What a learner's function returned for name, as a numeric matrix: a number is 1 x 1, a
+# vector one row.
+nn_returned_matrix <- function(value, name) {
+  if (!is.numeric(value)) {
+    nn_input_error("one_iteration", sprintf("returned %s as %s, not numbers", name,
+                                            nn_describe(value)), category = "structure")
+  }
+  if (length(dim(value)) > 2) {
+    nn_input_error("one_iteration", sprintf("returned %s with %d dimensions; at most 2", name,
+                                            length(dim(value))), category = "shape")
+  }
+  if (is.null(dim(value))) matrix(as.numeric(value), nrow = 1) else value + 0
+}
+
+#' The network and the numbers of one iteration of a learner's function.
+#' @param seen an environment whose names (the learner's name of each "layer:quantity")
+#'   this fills.
+#' @noRd
+nn_read_result <- function(fixture, result, article, n, seen) {
+  if (!is.list(result) || is.null(names(result)) || !all(nzchar(names(result)))) {
+    nn_input_error("one_iteration", paste(
+      "must return what it computed by name (a dict in Python, a named list in R);",
+      "it returned", nn_describe(result)
+    ), category = "structure")
+  }
+  n_layers <- length(fixture$layers)
+  numbers <- list()
+  params <- list()
+  for (name in names(result)) {
+    value <- result[[name]]
+    article_name <- match(name, nn_article_quantities$name)
+    if (article && !is.na(article_name)) {
+      quantity <- nn_article_quantities$quantity[article_name]
+      matrices <- list(value)
+      names(matrices) <- if (nn_article_quantities$role[article_name] == "hidden") 1 else n_layers
+      if (name %in% nn_article_network) params[[name]] <- nn_returned_matrix(value, name)
+    } else if (!article && name == "layers") {
+      params[[name]] <- nn_layers_returned(value, n_layers)
+      for (quantity in c("weights", "bias")) {
+        matrices <- stats::setNames(lapply(value, `[[`, quantity), seq_len(n_layers))
+        numbers <- c(numbers, nn_check_shapes(fixture, quantity, n, seen, quantity, matrices))
+      }
+      next
+    } else if (!article && name %in% nn_nnscratch_names && name != "samples") {
+      quantity <- name
+      matrices <- if (name %in% c("error", "loss")) {
+        stats::setNames(list(value), n_layers)
+      } else {
+        stats::setNames(nn_layers_returned(value, n_layers, name), seq_len(n_layers))
+      }
+    } else {
+      nn_input_error("one_iteration", sprintf(
+        "returned '%s', which is not %s, as the network it takes is", name,
+        if (article) "one of the article's names" else "one of nnscratch's names"
+      ), category = "value")
+    }
+    numbers <- c(numbers, nn_check_shapes(fixture, quantity, n, seen, name, matrices))
+  }
+  missing <- setdiff(nn_network_names(fixture, article), names(params))
+  if (length(missing) > 0) {
+    nn_input_error("one_iteration", sprintf(
+      "must return the updated %s, which its next call is given", paste(missing, collapse = ", ")
+    ), category = "structure")
+  }
+  list(params = params, numbers = numbers)
+}
+
+# A list with one entry per layer, as a learner's function returned it.
+nn_layers_returned <- function(value, n_layers, name = "layers") {
+  if (!is.list(value) || length(value) != n_layers) {
+    nn_input_error("one_iteration", sprintf(
+      "returned %s as %s; nnscratch's is a list with one entry per layer (%d)", name,
+      nn_describe(value), n_layers
+    ), category = "structure")
+  }
+  value
+}
+
+#' The numbers (by "layer:quantity") of what a learner's function returned under name,
+#' each matrix checked against the shape nnscratch's has.
+#' @param matrices a list named by layer number.
+#' @noRd
+nn_check_shapes <- function(fixture, quantity, n, seen, name, matrices) {
+  numbers <- list()
+  for (l in names(matrices)) {
+    value <- matrices[[l]]
+    if (is.null(value)) next
+    layer <- as.integer(l)
+    matrix <- nn_returned_matrix(value, name)
+    shape <- nn_shapes(fixture, layer, quantity, n)
+    fits <- ncol(matrix) == shape$cols &&
+      (nrow(matrix) == shape$rows || (quantity == "bias" && nrow(matrix) == 1))
+    if (!fits) {
+      nn_input_error("one_iteration", sprintf(
+        "returned %s (layer %d) of %d x %d; nnscratch's is %d x %d", name, layer, nrow(matrix),
+        ncol(matrix), if (quantity == "bias") 1 else shape$rows, shape$cols
+      ), category = "shape")
+    }
+    key <- paste(layer, quantity, sep = ":")
+    if (!(key %in% names(seen$names))) seen$names[[key]] <- name
+    numbers[[key]] <- matrix
+  }
+  numbers
+}
+
+# ---- Check: running the fixture, nnscratch's iteration and the catalogue's
+
+#' One epoch of the fixture's run: its batches as nn_train takes them (step 0), and
+#' iterate(params, X, y, lr) -> list(params, numbers) on each.
+#'
+#' @return list(params, state, found): the params and the generator's state after it, and
+#'   the numbers of each iteration, named by its number in the run, the batch's samples
+#'   among them.
+#' @noRd
+nn_run_epoch <- function(fixture, params, state, iterate, epoch) {
+  f <- fixture
+  batching <- nn_batching(f)
+  epoch_batches <- nn_batches(f$X, f$y, batching$size, isTRUE(f[["shuffle"]]), state)
+  found <- list()
+  for (i in seq_along(epoch_batches$batches)) {
+    batch <- epoch_batches$batches[[i]]
+    done <- iterate(params, batch$X, batch$y, f$lr)
+    params <- done$params
+    numbers <- done$numbers
+    numbers[["0:samples"]] <- matrix(batch$rows, ncol = 1)
+    found[[as.character((epoch - 1) * batching$per_epoch + i)]] <- numbers
+  }
+  list(params = params, state = epoch_batches$state, found = found)
+}
+
+#' Drive a run (an environment of params, state and epoch) on to the iterations wanted
+#' (numbered over the run) and return their numbers; epochs with none of them are leapt
+#' over with nn_train when leap.
+#' @noRd
+nn_run_to <- function(fixture, run, iterate, wanted, leap) {
+  f <- fixture
+  per_epoch <- nn_batching(f)$per_epoch
+  is_wanted <- logical(max(wanted))
+  is_wanted[wanted] <- TRUE
+  found <- list()
+  for (epoch in sort(unique((wanted - 1) %/% per_epoch + 1))) {
+    if (leap && epoch - 1 > run$epoch) {
+      result <- nn_train(run$params, f$X, f$y, f$lr, epoch - 1 - run$epoch,
+                         batch_size = f[["batch_size"]], shuffle = isTRUE(f[["shuffle"]]),
+                         seed = run$state)
+      run$params <- result$layers
+      run$state <- result$state
+    }
+    for (now in if (leap) epoch else seq(run$epoch + 1, epoch)) {
+      ran <- nn_run_epoch(f, run$params, run$state, iterate, now)
+      run$params <- ran$params
+      run$state <- ran$state
+      gs <- as.numeric(names(ran$found))
+      found[[length(found) + 1]] <- ran$found[gs <= length(is_wanted) & is_wanted[gs]]
+    }
+    run$epoch <- epoch
+  }
+  do.call(c, found)
+}
+
+# A run of the fixture from its initial network, not yet started.
+nn_new_run <- function(fixture) {
+  run <- new.env()
+  run$params <- fixture$layers
+  run$state <- fixture[["seed"]]
+  run$epoch <- 0
+  run
+}
+
+# nnscratch's iteration: nn_step, and its numbers by "layer:quantity".
+nn_reference_step <- function(layers, X, y, lr) {
+  now <- nn_step(layers, X, y, lr)
+  list(params = now$layers, numbers = nn_numbers_by_layer(nn_step_values(now), now$loss))
+}
+
+# The numbers by "layer:quantity" from a list of quantities, each one matrix per layer.
+nn_numbers_by_layer <- function(values, loss) {
+  numbers <- list()
+  for (quantity in names(values)) {
+    for (l in seq_along(values[[quantity]])) {
+      matrix <- values[[quantity]][[l]]
+      if (is.null(matrix)) next
+      numbers[[paste(l, quantity, sep = ":")]] <- if (is.null(dim(matrix))) {
+        matrix(matrix, nrow = 1)
+      } else {
+        matrix
+      }
+    }
+  }
+  numbers[[paste(length(values$weights), "loss", sep = ":")]] <- matrix(loss)
+  numbers
+}
+
+# A bias as one row per sample: repeated by row, or (bias-by-column) filled by column as
+# matrix(rep(b, n), nrow = n) fills it; a bias that is already one row per sample stays.
+nn_bias_rows <- function(bias, n, by_column) {
+  if (is.null(bias)) return(0)
+  if (is.matrix(bias)) { # a learner's loop could not add it to a batch of another size
+    return(if (nrow(bias) == n) bias else matrix(NA_real_, n, ncol(bias)))
+  }
+  if (by_column) return(matrix(rep(bias, n), nrow = n))
+  matrix(bias, n, length(bias), byrow = TRUE)
+}
+
+#' One iteration as a learner's loop with the mistake mistake computes it.
+#'
+#' The catalogue's code: the article's steps written out once more on purpose, each
+#' mistake where a learner makes it (nnscratch's own iteration is nn_step). A bias is a
+#' vector, or, once bias-per-sample moved it, one row per sample.
+#' @noRd
+nn_mistaken_step <- function(layers, X, y, lr, mistake) {
+  n <- nrow(X)
+  n_layers <- length(layers)
+  layer_input <- activation <- slope <- vector("list", n_layers)
+  for (l in seq_len(n_layers)) {
+    previous <- if (l == 1) X else activation[[l - 1]]
+    bias <- nn_bias_rows(layers[[l]]$bias, n, mistake == "bias-by-column")
+    layer_input[[l]] <- previous %*% layers[[l]]$weights + bias
+    activation[[l]] <- nn_activations[[layers[[l]]$activation]]$f(layer_input[[l]])
+  }
+  output <- activation[[n_layers]]
+  error <- if (mistake == "sign-flipped") output - y else y - output
+  loss <- sum(error^2) / length(error) / 2
+  for (l in seq_len(n_layers)) {
+    from <- if (mistake == "slope-from-input") layer_input[[l]] else activation[[l]]
+    slope[[l]] <- nn_activations[[layers[[l]]$activation]]$slope(from)
+  }
+  delta <- error_at_layer <- vector("list", n_layers)
+  delta[[n_layers]] <- error * slope[[n_layers]] * (if (mistake == "lr-twice") lr else 1)
+  for (l in n_layers - seq_len(n_layers - 1)) {
+    above <- layers[[l + 1]]$weights
+    if (mistake == "update-before-backprop") { # the layer above has moved already
+      above <- above + lr * crossprod(activation[[l]], delta[[l + 1]])
+    }
+    error_at_layer[[l]] <- tcrossprod(delta[[l + 1]], above)
+    delta[[l]] <- error_at_layer[[l]] * slope[[l]]
+  }
+  rate <- if (mistake == "mean-not-sum") lr / n else lr
+  updated <- layers
+  for (l in seq_len(n_layers)) {
+    previous <- if (l == 1) X else activation[[l - 1]]
+    updated[[l]]$weights <- layers[[l]]$weights + rate * crossprod(previous, delta[[l]])
+    bias <- layers[[l]]$bias
+    if (is.null(bias) || mistake == "missing-bias-update") next
+    updated[[l]]$bias <- if (mistake == "bias-per-sample") {
+      nn_bias_rows(bias, n, FALSE) + lr * rowSums(delta[[l]])
+    } else if (mistake == "hidden-bias-output-delta" && l < n_layers) {
+      bias + lr * sum(delta[[n_layers]])
+    } else if (mistake == "no-lr-on-bias") {
+      bias + colSums(delta[[l]])
+    } else {
+      bias + rate * colSums(delta[[l]])
+    }
+  }
+  values <- list(
+    layer_input = layer_input, activation = activation,
+    error = c(vector("list", n_layers - 1), list(error)), slope = slope, delta = delta,
+    error_at_layer = error_at_layer, weights = lapply(updated, `[[`, "weights"),
+    bias = lapply(updated, `[[`, "bias")
+  )
+  list(params = updated, numbers = nn_numbers_by_layer(values, loss))
+}
+
+# ---- Check: comparing, and the answer
+
+# The harness's tolerance (python/nnscratch/compare.py: ATOL, RTOL; a test keeps them
+# equal): a number agrees when |got - expected| <= atol + rtol * |expected|.
+nn_tolerance <- c(atol = 1e-12, rtol = 1e-12)
+
+#' The first divergence of the learner's trace from the expected one, or NULL.
+#'
+#' The one place where the grader decides whether numbers agree, by the harness's rule
+#' (Python's compare_traces): every (layer, quantity) in the order of the run, the rows
+#' that hold numbers; the earliest iteration first, then the first quantity, row and col.
+#' @return NULL, or list(epoch, iteration, step, layer, quantity, row, col, got, expected).
+#' @noRd
+nn_compare <- function(mine, expected) {
+  steps <- nn_trace_quantities(mine)
+  found <- NULL
+  for (i in seq_len(nrow(steps))) {
+    quantity <- steps$quantity[i]
+    a <- nn_trace_block(mine, steps$layer[i], quantity)
+    b <- nn_trace_block(expected, steps$layer[i], quantity)
+    used <- array(nn_trace_rows_used(mine, quantity, dim(a)[2]), dim(a))
+    agree <- abs(a - b) <= nn_tolerance[["atol"]] + nn_tolerance[["rtol"]] * abs(b)
+    failing <- used & !(agree & !is.na(agree))
+    if (!any(failing)) next
+    at <- which(failing, arr.ind = TRUE)
+    at <- unname(at[order(at[, 1], at[, 2], at[, 3])[1], ])
+    if (is.null(found) || at[1] < found$k) {
+      found <- list(k = at[1], epoch = mine$epoch[at[1]], iteration = mine$iteration[at[1]],
+                    step = steps$step[i], layer = steps$layer[i], quantity = quantity,
+                    row = at[2], col = at[3], got = a[at[1], at[2], at[3]],
+                    expected = b[at[1], at[2], at[3]])
+    }
+  }
+  found
+}
+
+# The harness's rule, as the answer states it.
+nn_tolerance_rule <- function() {
+  sprintf("|got - expected| <= %g + %g * |expected|", nn_tolerance[["atol"]],
+          nn_tolerance[["rtol"]])
+}
+
+#' The learner's numbers of keys (all recorded in the same iterations) and the expected
+#' ones, as two traces for nn_compare.
+#'
+#' Where the learner did not record the samples or the loss, theirs are the expected ones;
+#' the expected bias, one row, is compared with every row of theirs; rows a learner's bias
+#' did not have in an iteration hold the expected numbers in both.
+#' @noRd
+nn_traces <- function(fixture, keys, series, expected) {
+  n_layers <- length(fixture$layers)
+  batching <- nn_batching(fixture)
+  gs <- series[[keys[1]]]$gs
+  expected <- expected[match(as.character(gs), names(expected))]
+  samples <- matrix(0, length(gs), batching$size)
+  for (i in seq_along(gs)) {
+    recorded <- expected[[i]][["0:samples"]][, 1]
+    samples[i, seq_along(recorded)] <- recorded
+  }
+  loss_key <- paste(n_layers, "loss", sep = ":")
+  loss <- vapply(expected, function(numbers) numbers[[loss_key]][1, 1], 1, USE.NAMES = FALSE)
+  epoch <- (gs - 1) %/% batching$per_epoch + 1
+  iteration <- (gs - 1) %% batching$per_epoch + 1
+  empty <- lapply(seq_len(n_layers), function(l) list())
+  mine <- list(epoch = epoch, iteration = iteration, samples = samples, loss = loss,
+               layers = empty)
+  made <- mine
+  for (key in keys) {
+    parts <- strsplit(key, ":", fixed = TRUE)[[1]]
+    l <- as.integer(parts[1])
+    quantity <- parts[2]
+    block <- series[[key]]$block
+    if (quantity == "samples") {
+      recorded <- block[, , 1]
+      recorded[is.na(recorded)] <- 0
+      mine$samples[, seq_len(dim(block)[2])] <- recorded
+      next
+    }
+    if (quantity == "loss") {
+      mine$loss <- block[, 1, 1]
+      next
+    }
+    rows <- if (quantity %in% c("weights", "bias")) dim(block)[2] else batching$size
+    theirs <- array(NA_real_, c(length(gs), rows, dim(block)[3]))
+    for (i in seq_along(gs)) {
+      matrix <- expected[[i]][[key]]
+      if (quantity == "bias" && nrow(matrix) != rows) { # one row for many, or the first
+        matrix <- matrix(matrix[1, ], rows, ncol(matrix), byrow = TRUE)
+      }
+      theirs[i, seq_len(nrow(matrix)), ] <- matrix
+    }
+    ours <- array(NA_real_, dim(theirs))
+    ours[, seq_len(dim(block)[2]), ] <- block
+    if (quantity == "bias") {
+      past <- array(outer(series[[key]]$rows, seq_len(rows), `<`), dim(theirs))
+      ours[past] <- theirs[past]
+    }
+    mine$layers[[l]][[quantity]] <- ours
+    made$layers[[l]][[quantity]] <- theirs
+  }
+  list(mine = mine, made = made)
+}
+
+#' The learner's first divergence from expected (the numbers of each iteration, named by
+#' its number), in run order, over the quantities in series, or NULL.
+#' @noRd
+nn_first_divergence <- function(fixture, series, expected, names) {
+  run_order <- nn_trace_steps(length(fixture$layers))
+  run_keys <- paste(run_order$layer, run_order$quantity, sep = ":")
+  keys <- run_keys[run_keys %in% names(series)]
+  keys <- keys[vapply(keys, function(key) length(series[[key]]$gs) > 0, TRUE)]
+  groups <- split(keys, factor(vapply(keys, function(key) {
+    paste(series[[key]]$gs, collapse = ",")
+  }, ""), levels = unique(vapply(keys, function(key) paste(series[[key]]$gs, collapse = ","), ""))))
+  found <- list()
+  for (group in groups) {
+    traces <- nn_traces(fixture, group, series, expected)
+    d <- nn_compare(traces$mine, traces$made)
+    if (is.null(d)) next
+    key <- paste(d$layer, d$quantity, sep = ":")
+    name <- if (key %in% names(names)) names[[key]] else d$quantity
+    found[[length(found) + 1]] <- list(
+      epoch = d$epoch, iteration = d$iteration, step = d$step, layer = d$layer,
+      quantity = d$quantity, name = name, row = d$row, col = d$col, expected = d$expected,
+      got = d$got
+    )
+  }
+  if (length(found) == 0) return(NULL)
+  found[[which.min(vapply(found, nn_position, 1, fixture = fixture))]]
+}
+
+# Where a divergence is in the order of the run, as one number.
+nn_position <- function(d, fixture) {
+  run_order <- nn_trace_steps(length(fixture$layers))
+  g <- (d$epoch - 1) * nn_batching(fixture)$per_epoch + d$iteration
+  g * nrow(run_order) + match(paste(d$layer, d$quantity), paste(run_order$layer,
+                                                                run_order$quantity)) - 1
+}
+
+# The epochs compared together, ten times more each time: 1, 2 to 10, 11 to 100, ...
+nn_windows <- function(last_epoch) {
+  windows <- list()
+  first <- last <- 1
+  while (first <= last_epoch) {
+    windows[[length(windows) + 1]] <- c(first, min(last, last_epoch))
+    first <- last + 1
+    last <- last * 10
+  }
+  windows
+}
+
+#' Compare the learner's numbers in epochs (first, last), which learner(first, last) gives
+#' window by window, with nnscratch's; then diagnose the first divergence.
+#' @param names the learner's name of each "layer:quantity", or a function giving them.
+#' @noRd
+nn_grade <- function(fixture, learner, epochs, names, source) {
+  run_order <- nn_trace_steps(length(fixture$layers))
+  run_keys <- paste(run_order$layer, run_order$quantity, sep = ":")
+  per_epoch <- nn_batching(fixture)$per_epoch
+  reference <- nn_new_run(fixture)
+  learner_names <- function() if (is.function(names)) names() else names
+  compared <- list()
+  divergence <- NULL
+  numbers <- 0
+  for (window in nn_windows(epochs[2])) {
+    series <- learner(window[1], window[2])
+    series <- series[vapply(series, function(s) length(s$gs) > 0, TRUE)]
+    if (length(series) == 0) next
+    wanted <- unique(unlist(lapply(series, `[[`, "gs")))
+    expected <- nn_run_to(fixture, reference, nn_reference_step, wanted, TRUE)
+    divergence <- nn_first_divergence(fixture, series, expected, learner_names())
+    if (!is.null(divergence)) {
+      g <- (divergence$epoch - 1) * per_epoch + divergence$iteration
+      series <- lapply(series, nn_until, g = g)
+    }
+    compared[[length(compared) + 1]] <- series
+    numbers <- numbers + sum(vapply(series, function(s) sum(s$rows) * dim(s$block)[3], 1))
+    if (!is.null(divergence)) break
+  }
+  names <- learner_names()
+  recorded <- run_keys[run_keys %in% unlist(lapply(compared, names))]
+  position <- match(recorded, run_keys)
+  answer <- list(
+    fixture = fixture$name, source = source,
+    recorded = data.frame(
+      name = ifelse(recorded %in% names(names), names[recorded], run_order$quantity[position]),
+      layer = run_order$layer[position], quantity = run_order$quantity[position],
+      step = run_order$step[position], stringsAsFactors = FALSE, row.names = NULL
+    ),
+    notes = nn_notes(fixture, compared, names), epochs = epochs, numbers = numbers,
+    tolerance = nn_tolerance_rule(), divergence = divergence, agreed = character(),
+    iterations_before = 0, diagnosis = character(), ok = is.null(divergence)
+  )
+  class(answer) <- "nn_answer"
+  if (is.null(divergence)) return(answer)
+  g <- (divergence$epoch - 1) * per_epoch + divergence$iteration
+  at <- match(paste(divergence$layer, divergence$quantity, sep = ":"), run_keys)
+  all_gs <- unlist(lapply(compared, function(c) lapply(c, `[[`, "gs")))
+  in_its_iteration <- vapply(recorded, function(key) {
+    any(vapply(compared, function(c) key %in% names(c) && g %in% c[[key]]$gs, TRUE))
+  }, TRUE)
+  agreed <- match(recorded[position < at & in_its_iteration], recorded)
+  r <- answer$recorded
+  answer$agreed <- unname(nn_agreed(r$name[agreed], r$layer[agreed], r$quantity[agreed]))
+  answer$iterations_before <- length(unique(all_gs[all_gs < g]))
+  answer$diagnosis <- nn_diagnose(fixture, compared, divergence, names)
+  answer
+}
+
+nn_until <- function(series, g) {
+  keep <- series$gs <= g
+  nn_series(series$gs[keep], series$block[keep, , , drop = FALSE], series$rows[keep])
+}
+
+# The ids of nn_mistakes whose run, from the fixture's initial network, gives the learner's
+# numbers up to and including the divergence.
+nn_diagnose <- function(fixture, compared, divergence, names) {
+  found <- character()
+  for (mistake in nn_mistakes$id) {
+    run <- nn_new_run(fixture)
+    iterate <- function(layers, X, y, lr) nn_mistaken_step(layers, X, y, lr, mistake)
+    first <- NULL
+    for (series in compared) {
+      wanted <- unique(unlist(lapply(series, `[[`, "gs")))
+      made <- nn_run_to(fixture, run, iterate, wanted, FALSE)
+      first <- nn_first_divergence(fixture, series, made, names)
+      if (!is.null(first)) break
+    }
+    if (is.null(first) || nn_position(first, fixture) > nn_position(divergence, fixture)) {
+      found <- c(found, mistake)
+    }
+  }
+  found
+}
+
+# How the learner's shapes were read, where they are not nnscratch's.
+nn_notes <- function(fixture, compared, names) {
+  notes <- character()
+  for (key in names(names)) {
+    parts <- strsplit(key, ":", fixed = TRUE)[[1]]
+    rows <- unlist(lapply(compared, function(c) if (key %in% names(c)) c[[key]]$rows))
+    if (parts[2] == "bias" && length(rows) > 0 && max(rows) > 1) {
+      units <- ncol(fixture$layers[[as.integer(parts[1])]]$weights)
+      notes <- c(notes, sprintf(paste(
+        "%s has one row per sample, as the article's R listing keeps it; nnscratch keeps one",
+        "row (1 x %d), and each of yours is compared with it"
+      ), names[[key]], units))
+    }
+  }
+  notes
+}
+
+# A learner's name with nnscratch's, where they differ.
+nn_named <- function(name, quantity) {
+  if (name == quantity) name else sprintf("%s (nnscratch's %s)", name, quantity)
+}
+
+# Quantities that agreed, as the answer lists them: the learner's names, with the layer where
+# the name does not say it.
+nn_agreed <- function(name, layer, quantity) {
+  ifelse(name == quantity, sprintf("%s %d", quantity, layer), name)
+}
+
+# A quantity recorded, as the answer lists it: the learner's name, nnscratch's and the layer.
+nn_recorded <- function(name, layer, quantity) {
+  ifelse(name == quantity, sprintf("%s %d", quantity, layer),
+         sprintf("%s (%s %d)", name, quantity, layer))
+}
+
+# A number in an answer: 12 significant digits, the same in both languages.
+nn_format_value <- function(x) {
+  if (is.nan(x) || is.na(x)) return("NaN")
+  if (is.infinite(x)) return(if (x > 0) "Inf" else "-Inf")
+  sprintf("%.12g", x)
+}
+
+#' The answer as the command line prints it; Python's prints the same words.
+#' @param x an answer, as nn_check_trace and nn_check_step return it.
+#' @param ... unused.
+format.nn_answer <- function(x, ...) {
+  r <- x$recorded
+  lines <- c(
+    sprintf("checked %s against %s, epochs %d to %d", x$source, x$fixture, x$epochs[1],
+            x$epochs[2]),
+    paste0("recorded, with nnscratch's name and layer: ",
+           paste(nn_recorded(r$name, r$layer, r$quantity), collapse = ", ")),
+    x$notes
+  )
+  if (x$ok) {
+    lines <- c(lines, sprintf("agree: all %.0f numbers within the harness's tolerance, %s",
+                              x$numbers, x$tolerance))
+    return(paste0(paste(lines, collapse = "\n"), "\n"))
+  }
+  d <- x$divergence
+  lines <- c(lines, sprintf(
+    "first divergence: epoch %d, iteration %d, step %d, layer %d, %s, row %d, col %d: %s",
+    d$epoch, d$iteration, d$step, d$layer, nn_named(d$name, d$quantity), d$row, d$col,
+    sprintf("expected %s, got %s", nn_format_value(d$expected), nn_format_value(d$got))
+  ))
+  before <- if (x$iterations_before > 0) {
+    sprintf("all %d recorded iterations before its own", x$iterations_before)
+  } else {
+    "no recorded iteration before its own"
+  }
+  within <- if (length(x$agreed) > 0) {
+    paste(x$agreed, collapse = ", ")
+  } else {
+    "nothing recorded before it"
+  }
+  lines <- c(lines, sprintf("agreed before it: %s; in its own, %s", before, within))
+  if (length(x$diagnosis) > 0) {
+    mistake <- nn_mistakes[nn_mistakes$id == x$diagnosis[1], ]
+    others <- paste0(sprintf(" (or %s)", x$diagnosis[-1]), collapse = "")
+    lines <- c(lines, sprintf("looks like %s%s: %s", x$diagnosis[1], others, mistake$what),
+               paste("fix:", mistake$fix))
+  } else {
+    lines <- c(lines, sprintf("looks like none of the known mistakes (%s)",
+                              paste(nn_mistakes$id, collapse = ", ")))
+  }
+  paste0(paste(lines, collapse = "\n"), "\n")
+}
+
+#' Print an answer: its report.
+#' @param x an answer.
+#' @param ... unused.
+print.nn_answer <- function(x, ...) {
+  cat(format(x))
+  invisible(x)
 }

@@ -111,15 +111,28 @@ def test_the_schema_refuses_what_it_can_express():
 
 
 def test_make_fixtures_writes_the_committed_files(tmp_path):
+    """The fixtures and their conformance data (conformance/), byte for byte."""
+    out, conformance = tmp_path / "fixtures", tmp_path / "conformance"
     subprocess.run(
-        [sys.executable, str(ROOT / "fixtures" / "make_fixtures.py"), "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(ROOT / "fixtures" / "make_fixtures.py"),
+            "--out",
+            str(out),
+            "--conformance",
+            str(conformance),
+        ],
         check=True,
         capture_output=True,
     )
-    written = sorted(path.name for path in tmp_path.iterdir())
+    written = sorted(path.name for path in out.iterdir())
     assert written == [path.name for path in FIXTURES]
     for path in FIXTURES:
-        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+    committed = sorted((ROOT / "conformance").iterdir())
+    assert sorted(path.name for path in conformance.iterdir()) == [p.name for p in committed]
+    for path in committed:
+        assert (conformance / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)

@@ -15,7 +15,7 @@ from nnscratch.rbridge import layers_from_r, layers_to_r
 # are lists (no classes to construct), its errors conditions of one constructor, and its
 # spreadsheets do not exist (openpyxl is Python's).
 R_TWIN = {"InputError": "nn_input_error", "Layer": "nn_layer"}
-NO_R_TWIN = {"Activation", "Step", "TrainResult", "Trace", "Fixture", "FixtureError"}
+NO_R_TWIN = {"Activation", "Step", "TrainResult", "Trace", "Fixture", "FixtureError", "Answer"}
 PYTHON_ONLY = {"write_explain_xlsx"}
 
 

@@ -3,7 +3,7 @@
 The same calls exist in R (``source("r/nnscratch.R")``) as ``nn_<name>``. The names
 below, like the modules and R's sections, follow one order: activations; the network
 (initialisation, forward, backward, step, train, predict); the trace; checks; the
-generator; files; explain (the text, the spreadsheet, the page). (Plots:
+generator; files; explain (the text, the spreadsheet, the page); check (the grader). (Plots:
 ``nnscratch.plots``, which needs matplotlib.)
 """
 
@@ -36,6 +36,7 @@ from .fixtures import (
 from .explain import explain, explain_steps
 from .spreadsheet import write_explain_xlsx
 from .page import explain_html
+from .check import MISTAKES, Answer, check_step, check_trace
 
 __all__ = [
     "ACTIVATIONS",
@@ -67,4 +68,8 @@ __all__ = [
     "explain",
     "write_explain_xlsx",
     "explain_html",
+    "MISTAKES",
+    "Answer",
+    "check_trace",
+    "check_step",
 ]

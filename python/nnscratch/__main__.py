@@ -1,8 +1,9 @@
-"""The command line: python -m nnscratch (or nnscratch) train | crosscheck | explain.
+"""The command line: python -m nnscratch (or nnscratch) train | crosscheck | explain | check.
 
 R has the same commands with the same arguments: Rscript r/cli.R ...
 Errors print one line and exit with status 2; a crosscheck that finds the two
-languages apart exits with status 1.
+languages apart, and a check that finds a learner's numbers apart from nnscratch's,
+exit with status 1.
 """
 
 import argparse
@@ -10,6 +11,7 @@ import dataclasses
 import sys
 import time
 
+from .check import check_trace
 from .checks import InputError, check_training
 from .explain import explain
 from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
@@ -63,11 +65,16 @@ def parser():
     explain_command.add_argument(
         "--html", metavar="FILE.html", help="also write the walkthrough page, opening there"
     )
+
+    check = commands.add_parser("check", help="check your own network's numbers (a CSV)")
+    check.add_argument("fixture")
+    check.add_argument("trace", metavar="MINE.csv")
     return main
 
 
 def main(argv=None):
-    """Run one command; return the exit status (0, or 1 when a crosscheck disagrees, or 2)."""
+    """Run one command; return the exit status (0; 1 when a crosscheck or a check finds
+    numbers apart; 2 for bad input)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
@@ -182,7 +189,18 @@ def explain_command(arguments):
     return 0
 
 
-COMMANDS = {"train": train_command, "crosscheck": crosscheck_command, "explain": explain_command}
+def check_command(arguments):
+    answer = check_trace(arguments.fixture, arguments.trace)
+    print(answer.report(), end="")
+    return 0 if answer.ok else 1
+
+
+COMMANDS = {
+    "train": train_command,
+    "crosscheck": crosscheck_command,
+    "explain": explain_command,
+    "check": check_command,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
