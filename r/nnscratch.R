@@ -2781,12 +2781,12 @@ nn_tolerance_rule <- function() {
           nn_tolerance[["rtol"]])
 }
 
-#' The learner's numbers of keys (all recorded in the same iterations) and the expected
-#' ones, as two traces for nn_compare.
+#' The learner's numbers of keys (all recorded in the same iterations) laid over the
+#' expected ones, and the expected ones, as two traces of every quantity for nn_compare:
+#' what the learner did not record agrees by construction.
 #'
-#' Where the learner did not record the samples or the loss, theirs are the expected ones;
-#' the expected bias, one row, is compared with every row of theirs; rows a learner's bias
-#' did not have in an iteration hold the expected numbers in both.
+#' The expected bias, one row, is compared with every row of the learner's; rows a
+#' learner's bias did not have in an iteration hold the expected numbers in both.
 #' @noRd
 nn_traces <- function(fixture, keys, series, expected) {
   n_layers <- length(fixture$layers)
@@ -2800,44 +2800,46 @@ nn_traces <- function(fixture, keys, series, expected) {
   }
   loss_key <- paste(n_layers, "loss", sep = ":")
   loss <- vapply(expected, function(numbers) numbers[[loss_key]][1, 1], 1, USE.NAMES = FALSE)
-  epoch <- (gs - 1) %/% batching$per_epoch + 1
-  iteration <- (gs - 1) %% batching$per_epoch + 1
-  empty <- lapply(seq_len(n_layers), function(l) list())
-  mine <- list(epoch = epoch, iteration = iteration, samples = samples, loss = loss,
-               layers = empty)
-  made <- mine
+  made <- list(epoch = (gs - 1) %/% batching$per_epoch + 1,
+               iteration = (gs - 1) %% batching$per_epoch + 1, samples = samples, loss = loss,
+               layers = lapply(seq_len(n_layers), function(l) list()))
+  run_order <- nn_trace_steps(n_layers)
+  for (k in seq_len(nrow(run_order))) {
+    l <- run_order$layer[k]
+    quantity <- run_order$quantity[k]
+    key <- paste(l, quantity, sep = ":")
+    if (quantity %in% c("samples", "loss") || is.null(expected[[1]][[key]])) next
+    first <- expected[[1]][[key]]
+    rows <- switch(quantity, weights = nrow(first),
+                   bias = if (key %in% keys) dim(series[[key]]$block)[2] else 1, batching$size)
+    block <- array(NA_real_, c(length(gs), rows, ncol(first)))
+    for (i in seq_along(gs)) {
+      matrix <- expected[[i]][[key]]
+      if (quantity == "bias" && nrow(matrix) != rows) { # one row for many
+        matrix <- matrix(matrix[1, ], rows, ncol(matrix), byrow = TRUE)
+      }
+      block[i, seq_len(nrow(matrix)), ] <- matrix
+    }
+    made$layers[[l]][[quantity]] <- block
+  }
+  mine <- made
   for (key in keys) {
     parts <- strsplit(key, ":", fixed = TRUE)[[1]]
     l <- as.integer(parts[1])
     quantity <- parts[2]
-    block <- series[[key]]$block
+    theirs <- series[[key]]
+    rows <- dim(theirs$block)[2]
+    recorded <- outer(theirs$rows, seq_len(rows), `>=`)
     if (quantity == "samples") {
-      recorded <- block[, , 1]
-      recorded[is.na(recorded)] <- 0
-      mine$samples[, seq_len(dim(block)[2])] <- recorded
-      next
+      mine$samples[, seq_len(rows)][recorded] <- theirs$block[, , 1][recorded]
+    } else if (quantity == "loss") {
+      mine$loss <- theirs$block[, 1, 1]
+    } else {
+      recorded <- array(recorded, dim(theirs$block))
+      ours <- mine$layers[[l]][[quantity]]
+      ours[, seq_len(rows), ][recorded] <- theirs$block[recorded]
+      mine$layers[[l]][[quantity]] <- ours
     }
-    if (quantity == "loss") {
-      mine$loss <- block[, 1, 1]
-      next
-    }
-    rows <- if (quantity %in% c("weights", "bias")) dim(block)[2] else batching$size
-    theirs <- array(NA_real_, c(length(gs), rows, dim(block)[3]))
-    for (i in seq_along(gs)) {
-      matrix <- expected[[i]][[key]]
-      if (quantity == "bias" && nrow(matrix) != rows) { # one row for many, or the first
-        matrix <- matrix(matrix[1, ], rows, ncol(matrix), byrow = TRUE)
-      }
-      theirs[i, seq_len(nrow(matrix)), ] <- matrix
-    }
-    ours <- array(NA_real_, dim(theirs))
-    ours[, seq_len(dim(block)[2]), ] <- block
-    if (quantity == "bias") {
-      past <- array(outer(series[[key]]$rows, seq_len(rows), `<`), dim(theirs))
-      ours[past] <- theirs[past]
-    }
-    mine$layers[[l]][[quantity]] <- ours
-    made$layers[[l]][[quantity]] <- theirs
   }
   list(mine = mine, made = made)
 }

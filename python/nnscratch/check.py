@@ -10,6 +10,7 @@ whose numbers the learner's match. R's ``nn_check_trace`` and ``nn_check_step`` 
 the same answers in the same words.
 """
 
+import dataclasses
 import inspect
 import math
 import os
@@ -1116,12 +1117,12 @@ def _tolerance():
 
 
 def _traces(fixture, keys, series, expected):
-    """The learner's numbers of ``keys`` (all recorded in the same iterations) and the
-    expected ones, as two Traces for :func:`_compare`.
+    """The learner's numbers of ``keys`` (all recorded in the same iterations) laid over
+    the expected ones, and the expected ones, as two Traces of every quantity for
+    :func:`_compare`: what the learner did not record agrees by construction.
 
-    Where the learner did not record the samples or the loss, theirs are the expected ones;
-    the expected bias, one row, is compared with every row of theirs; rows a learner's
-    bias did not have in an iteration hold the expected numbers in both.
+    The expected bias, one row, is compared with every row of the learner's; rows a
+    learner's bias did not have in an iteration hold the expected numbers in both.
     """
     n_layers = len(fixture.layers)
     per_epoch, size, _ = _batching(fixture)
@@ -1131,31 +1132,38 @@ def _traces(fixture, keys, series, expected):
         samples[i, : len(expected[g][0, "samples"])] = expected[g][0, "samples"][:, 0]
     loss = np.array([expected[g][n_layers, "loss"][0, 0] for g in gs])
     epoch, iteration = (gs - 1) // per_epoch + 1, (gs - 1) % per_epoch + 1
-    mine = Trace(epoch, iteration, samples.copy(), loss.copy(), [{} for _ in range(n_layers)])
     made = Trace(epoch, iteration, samples, loss, [{} for _ in range(n_layers)])
-    for key in keys:
-        l, quantity = key
-        block = series[key].block
-        if quantity == "samples":
-            mine.samples[:, : block.shape[1]] = np.nan_to_num(block[:, :, 0])
+    for l, quantity, _ in trace_steps(n_layers):
+        key = (l, quantity)
+        if quantity in ("samples", "loss") or key not in expected[gs[0]]:
             continue
-        if quantity == "loss":
-            mine.loss[:] = block[:, 0, 0]
-            continue
-        rows = block.shape[1] if quantity in ("weights", "bias") else size
-        theirs = np.full((len(gs), rows, block.shape[2]), np.nan)
+        first = expected[gs[0]][key]
+        rows = {"weights": len(first), "bias": series[key].block.shape[1] if key in keys else 1}
+        block = np.full((len(gs), rows.get(quantity, size), first.shape[1]), np.nan)
         for i, g in enumerate(gs):
             matrix = expected[g][key]
-            if quantity == "bias" and len(matrix) != rows:  # one row for many, or the first
-                matrix = np.tile(matrix[:1], (rows, 1))
-            theirs[i, : len(matrix)] = matrix
-        ours = np.full(theirs.shape, np.nan)
-        ours[:, : block.shape[1]] = block
-        if quantity == "bias":
-            past = np.arange(rows)[np.newaxis, :] >= series[key].rows[:, np.newaxis]
-            ours[past] = theirs[past]
-        mine.layers[l - 1][quantity] = ours
-        made.layers[l - 1][quantity] = theirs
+            if quantity == "bias" and len(matrix) != block.shape[1]:  # one row for many
+                matrix = np.tile(matrix[:1], (block.shape[1], 1))
+            block[i, : len(matrix)] = matrix
+        made.layers[l - 1][quantity] = block
+    mine = dataclasses.replace(
+        made,
+        samples=samples.copy(),
+        loss=loss.copy(),
+        layers=[{q: block.copy() for q, block in layer.items()} for layer in made.layers],
+    )
+    for key in keys:
+        l, quantity = key
+        theirs = series[key]
+        recorded = np.arange(theirs.block.shape[1])[np.newaxis, :] < theirs.rows[:, np.newaxis]
+        if quantity == "samples":
+            mine.samples[:, : theirs.block.shape[1]][recorded] = theirs.block[:, :, 0][recorded]
+        elif quantity == "loss":
+            mine.loss[:] = theirs.block[:, 0, 0]
+        else:
+            mine.layers[l - 1][quantity][:, : theirs.block.shape[1]][recorded] = theirs.block[
+                recorded
+            ]
     return mine, made
 
 
