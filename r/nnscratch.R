@@ -2030,7 +2030,12 @@ nn_read_csv <- function(path, max_bytes) {
   header <- nn_unquote(nn_split_fields(lines[kept[1]]))
   body <- lines[kept[-1]]
   numbers <- kept[-1]
-  fields <- nchar(body) - nchar(gsub(",", "", body, fixed = TRUE)) + 1
+  fields <- if (length(body) > 0) {
+    utils::count.fields(textConnection(body), sep = ",", quote = "", comment.char = "",
+                        blank.lines.skip = FALSE)
+  } else {
+    integer()
+  }
   if (any(fields != length(header))) {
     i <- which(fields != length(header))[1]
     nn_input_error(sprintf("line %d", numbers[i]),
