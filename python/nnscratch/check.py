@@ -328,7 +328,7 @@ def check_step(fixture, one_iteration, epochs=None):
 # The columns a learner's table must have; step and layer it may leave out.
 REQUIRED_COLUMNS = ["epoch", "iteration", "quantity", "row", "col", "value"]
 # A number as both languages read it: decimal, maybe with an exponent.
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # Text that holds something other than what decimals are made of.
 _NOT_DECIMAL = re.compile(r"[^0-9eE+\-.\n]")
 # A cell in double quotes, or with spaces around it.
