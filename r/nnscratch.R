@@ -1940,8 +1940,9 @@ nn_check_trace <- function(fixture, trace, max_bytes = 1e8) {
 #' function(layers, X, y, lr) nn_step(layers, X, y, lr) agrees.
 #' @inheritParams nn_check_trace
 #' @param one_iteration a function.
-#' @param epochs how many epochs to drive it (a divergence ends the run sooner); NULL:
-#'   the fixture's.
+#' @param epochs how many epochs to drive it; NULL: the fixture's. It is driven and checked
+#'   in windows of epochs (1, 2 to 10, 11 to 100, ...), and stops at the end of the window in
+#'   which the first divergence is found.
 #' @return an answer, as nn_check_trace's.
 #' @section Errors: nnscratch_input_error when the function asks for what nnscratch
 #'   cannot give, or returns something other than a named list of known names and shapes.

@@ -282,8 +282,9 @@ def check_step(fixture, one_iteration, epochs=None):
     fixture : Fixture, str or os.PathLike
     one_iteration : callable
     epochs : int or None
-        How many epochs to drive it (a divergence ends the run sooner); None: the
-        fixture's.
+        How many epochs to drive it; None: the fixture's. It is driven and checked in
+        windows of epochs (1, 2 to 10, 11 to 100, ...), and stops at the end of the window
+        in which the first divergence is found.
 
     Returns
     -------
