@@ -2203,7 +2203,7 @@ nn_read_table <- function(fixture, header, cells, lines, source, where) {
                     batching$last_size, batching$size)
   shapes <- nn_shapes(fixture, layer, quantity, samples)
   problems <- list()
-  order <- c("quantity", "epoch", "iteration", "layer", "step", "row", "col")
+  order <- c("quantity", "epoch", "iteration", "layer", "step", "row", "col", "value")
   check <- function(bad, column, problem) {
     bad[is.na(bad)] <- FALSE
     if (any(bad)) {
@@ -2257,6 +2257,13 @@ nn_read_table <- function(fixture, header, cells, lines, source, where) {
   check(known_iteration & parsed$col > shapes$cols, "col", function(r) {
     sprintf("%s is past the last column of %s (layer %d), %d", cell("col", r), names[r],
             layer[r], shapes$cols[r])
+  })
+  n_samples <- nrow(fixture$X)
+  value <- parsed$value
+  a_row <- !is.na(value) & value == floor(value) & value >= 1 & value <= n_samples
+  check(quantity == "samples" & !a_row, "value", function(r) {
+    sprintf("%s is not a row of X: samples are whole numbers from 1 to %d", cell("value", r),
+            n_samples)
   })
   if (length(problems) > 0) {
     first <- nn_first_problem(problems)

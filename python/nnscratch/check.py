@@ -538,7 +538,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     samples = np.where(np.minimum(iteration, per_epoch) == per_epoch, last_size, size)
     rows_of, cols_of = _shapes(fixture, layer, quantity, samples)
     problems = []
-    order = ["quantity", "epoch", "iteration", "layer", "step", "row", "col"]
+    order = ["quantity", "epoch", "iteration", "layer", "step", "row", "col", "value"]
 
     def check(bad, column, problem):
         """Note the first row where ``bad`` holds; ``problem(row)`` says what is wrong."""
@@ -615,6 +615,16 @@ def _read_table(fixture, header, cells, lines, source, where):
         lambda r: (
             f"{cell('col', r)} is past the last column of {names[r]} (layer "
             f"{layer[r]}), {cols_of[r]}"
+        ),
+    )
+    n_samples = len(fixture.X)
+    value = parsed["value"]
+    check(
+        (quantity == "samples")
+        & ~((value == np.floor(value)) & (value >= 1) & (value <= n_samples)),
+        "value",
+        lambda r: (
+            f"{cell('value', r)} is not a row of X: samples are whole numbers from 1 to {n_samples}"
         ),
     )
     if problems:
@@ -1128,7 +1138,7 @@ def _traces(fixture, keys, series, expected):
     n_layers = len(fixture.layers)
     per_epoch, size, _ = _batching(fixture)
     gs = series[keys[0]].gs
-    samples = np.zeros((len(gs), size))
+    samples = np.zeros((len(gs), size), dtype=int)
     for i, g in enumerate(gs):
         samples[i, : len(expected[g][0, "samples"])] = expected[g][0, "samples"][:, 0]
     loss = np.array([expected[g][n_layers, "loss"][0, 0] for g in gs])
