@@ -133,6 +133,7 @@ class RSession:
         batch_size=None,
         shuffle=False,
         seed=None,
+        first_epoch=1,
         **trace_options,
     ):
         """``nn_train(...)`` on Python data, as a :class:`TrainResult`.
@@ -152,6 +153,7 @@ class RSession:
             batch_size=batch_size,
             shuffle=shuffle,
             seed=seed,
+            first_epoch=first_epoch,
             **trace_options,
         )
         recorded = result.rx2("trace")
