@@ -42,6 +42,6 @@ def pytest_terminal_summary(terminalreporter):
             f"{FOUND['largest_difference']:.3g}, at most {FOUND['tolerance_used']:.1%} of the "
             f"tolerance; {FOUND['set_aside']} ({FOUND['set_aside'] / FOUND['examples']:.1%}, "
             "5% at most) set aside from the iteration where a change of one ulp in every "
-            f"activation moved them, compared up to it; {FOUND['diverged']} diverged with the "
-            "same error in both"
+            "activation and slope moved them, compared up to it; "
+            f"{FOUND['diverged']} diverged with the same error in both"
         )

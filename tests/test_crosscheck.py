@@ -416,7 +416,7 @@ def test_free_runs_agree_within_ten_times_what_one_ulp_moves_and_say_when_unstab
     chaotic = FreeRuns(100, 110, {"loss": 1.0, "final layers": 1.0}, {"loss": 1e-7})
     assert not chaotic.stable and chaotic.ok
     assert chaotic.report().startswith(
-        "free runs not compared: a change of one ulp in every activation moves Python's "
+        "free runs not compared: a change of one ulp in every activation and slope moves Python's "
         "loss by 1e-07 (relative) over 100 epochs"
     )
 
@@ -436,7 +436,7 @@ def tiny_everywhere():
 
 @pytest.fixture(scope="module")
 def one_ulp_moves():
-    """Per quantity, the most that a change of one ulp in every activation moves any
+    """Per quantity, the most that a change of one ulp in every activation and slope moves any
     number of Python's own run, in ulps of its scale, over every fixture traced whole."""
     ulps = dict.fromkeys(TOLERANCES, 0.0)
     one = {q: t._replace(ulps=1) for q, t in TOLERANCES.items()}
@@ -458,7 +458,7 @@ def test_a_number_below_1e_12_is_compared_within_ten_times_what_last_bits_allow(
 ):
     """The smallest relative change of a number below 1e-12 that the harness catches, found
     by bisection, is at most ten times the relative change that the last bits make at that
-    number: the most one ulp in every activation moves the quantity (in ulps of its scale)
+    number: the most one ulp in every activation and slope moves the quantity (in ulps of its scale)
     times EPS times the number's scale, over the number."""
     f = tiny_everywhere()
     python = nnscratch.train_fixture(f, trace=True).trace
@@ -487,7 +487,7 @@ def test_a_number_below_1e_12_is_compared_within_ten_times_what_last_bits_allow(
     allowed = one_ulp_moves[quantity] * EPS * scales[layer, quantity][k, i, j] / abs(value)
     print(
         f"{quantity} (layer {layer}) {value:.3g}: the harness catches a relative change of "
-        f"{high:.3g}; one ulp in every activation moves it by up to {allowed:.3g} "
+        f"{high:.3g}; one ulp in every activation and slope moves it by up to {allowed:.3g} "
         f"({high / allowed:.1f} times)"
     )
     assert high <= 10 * allowed
