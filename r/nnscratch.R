@@ -276,8 +276,13 @@ nn_step <- function(layers, X, y, lr) {
 #'   as Python does); otherwise batches follow the order of the data.
 #' @param seed the generator's first state; needed to shuffle. A run's state given as
 #'   seed continues its shuffles where it stopped.
+#' @param first_epoch the number of this call's first epoch, from 1. A run that
+#'   stopped after epoch k continues with its layers, its state as seed and
+#'   first_epoch = k + 1: then traces, progress, trace_every and errors count epochs
+#'   from the run's start, and the epochs it trains are exactly those of one call
+#'   that trains them all.
 #' @param progress NULL, or a function called after every epoch as
-#'   progress(epoch, loss), the epoch from 1.
+#'   progress(epoch, loss), the epoch counted as first_epoch counts it.
 #' @param trace_every with trace, record the epochs whose number is a multiple of this.
 #' @param trace_quantities with trace, record only these of nn_layer_quantities (the
 #'   samples and the loss always); NULL: all.
@@ -290,24 +295,25 @@ nn_step <- function(layers, X, y, lr) {
 #'   and for lr when training diverges: at the first update that gives a number
 #'   that is not finite, naming its epoch and iteration.
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
-                     shuffle = FALSE, seed = NULL, progress = NULL, trace_every = 1,
-                     trace_quantities = NULL, trace_limit = 1e9) {
-  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+                     shuffle = FALSE, seed = NULL, first_epoch = 1, progress = NULL,
+                     trace_every = 1, trace_quantities = NULL, trace_limit = 1e9) {
+  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
   nn_check_recording(
-    layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+    layers, X, batch_size, epochs, first_epoch, trace, progress, trace_every, trace_quantities,
+    trace_limit
   )
   n_samples <- nrow(X)
   batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
   loss <- numeric(epochs)
   recorder <- NULL
   if (trace) {
-    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, trace_every,
+    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, first_epoch, trace_every,
                                 trace_quantities)
   }
   state <- seed
-  for (epoch in seq_len(epochs)) {
+  for (epoch in as.integer(first_epoch) - 1L + seq_len(epochs)) {
     # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
-    if (shuffle || epoch == 1) {
+    if (shuffle || epoch == first_epoch) {
       epoch_batches <- nn_batches(X, y, batch_size, shuffle, state)
       state <- epoch_batches$state
     }
@@ -323,13 +329,13 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
         nn_record(recorder, epoch, iteration, batch$rows, now)
       }
     }
-    loss[epoch] <- epoch_loss
+    loss[epoch - first_epoch + 1] <- epoch_loss
     if (!is.null(progress)) {
       progress(epoch, epoch_loss)
     }
   }
-  list(layers = layers, loss = loss, trace = if (is.null(recorder)) NULL else recorder$trace,
-       state = state)
+  list(layers = layers, loss = loss,
+       trace = if (is.null(recorder)) NULL else nn_recorded_trace(recorder), state = state)
 }
 
 #' The network's output for X.
@@ -501,20 +507,42 @@ nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
   )
 }
 
+#' How many of the epochs first_epoch to first_epoch + epochs - 1 have a number that is
+#' a multiple of every: the epochs a trace records.
+#' @param first_epoch,epochs,every as nn_train takes them (every is trace_every).
+nn_recorded_epochs <- function(first_epoch, epochs, every) {
+  (first_epoch + epochs - 1) %/% every - (first_epoch - 1) %/% every
+}
+
 #' A recorder: a trace that nn_record fills, iteration by iteration, as training runs.
 #'
-#' An environment, so that nn_record can fill the trace's arrays in place.
+#' An environment, so that nn_record can fill the trace's arrays in place. While it
+#' records, the arrays of trace$layers are kept in one flat list, blocks, with the
+#' layer and quantity of each: filling an array two lists deep costs R more than the
+#' numbers themselves. nn_recorded_trace puts them back.
 #' @inheritParams nn_trace_shapes
 #' @param n_samples rows of X.
-#' @param epochs epochs of the run.
+#' @param epochs,first_epoch epochs of the run, and the number of its first.
 #' @param every record the epochs whose number is a multiple of this.
-#' @return an environment holding trace, every and filled (how many iterations are
-#'   recorded).
-nn_new_recorder <- function(layers, n_samples, batch_size, epochs, every = 1,
+#' @return an environment holding trace (without its arrays), blocks, layer, quantity,
+#'   per_sample (whether each block has a row per sample), every and filled (how many
+#'   iterations are recorded).
+nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch = 1, every = 1,
                             quantities = NULL) {
-  iterations <- epochs %/% every * ceiling(n_samples / batch_size)
+  iterations <- nn_recorded_epochs(first_epoch, epochs, every) * ceiling(n_samples / batch_size)
+  trace <- nn_new_trace(layers, batch_size, iterations, quantities)
+  shapes <- nn_trace_shapes(layers, batch_size, quantities)
+  blocks <- vector("list", nrow(shapes))
+  for (i in seq_len(nrow(shapes))) {
+    blocks[[i]] <- trace$layers[[shapes$layer[i]]][[shapes$quantity[i]]]
+    trace$layers[[shapes$layer[i]]][[shapes$quantity[i]]] <- NULL
+  }
   recorder <- new.env()
-  recorder$trace <- nn_new_trace(layers, batch_size, iterations, quantities)
+  recorder$trace <- trace
+  recorder$blocks <- blocks
+  recorder$layer <- shapes$layer
+  recorder$quantity <- shapes$quantity
+  recorder$per_sample <- shapes$quantity %in% nn_per_sample
   recorder$every <- every
   recorder$filled <- 0
   recorder
@@ -530,10 +558,11 @@ nn_record <- function(recorder, epoch, iteration, rows, now) {
   if (epoch %% recorder$every != 0) {
     return(invisible(NULL))
   }
-  # Take the trace out of the recorder, so that R changes its arrays in place
-  # rather than copying them, and put it back at the end.
+  # Take the trace and its arrays out of the recorder, so that R changes them in place
+  # rather than copying them, and put them back at the end.
   trace <- recorder$trace
-  recorder$trace <- NULL
+  blocks <- recorder$blocks
+  recorder$trace <- recorder$blocks <- NULL
   k <- recorder$filled + 1
   recorder$filled <- k
   trace$epoch[k] <- epoch
@@ -541,14 +570,33 @@ nn_record <- function(recorder, epoch, iteration, rows, now) {
   trace$loss[k] <- now$loss
   trace$samples[k, seq_along(rows)] <- rows
   values <- nn_step_values(now)
-  for (l in seq_along(now$layers)) {
-    for (quantity in names(trace$layers[[l]])) {
-      value <- values[[quantity]][[l]]
-      trace$layers[[l]][[quantity]][k, seq_len(nrow(value)), ] <- value
+  layer <- recorder$layer
+  quantity <- recorder$quantity
+  # A smaller last batch fills the first rows of a per-sample quantity; anything else fills
+  # its whole matrix.
+  smaller <- recorder$per_sample & length(rows) < ncol(trace$samples)
+  for (i in seq_along(blocks)) {
+    value <- values[[quantity[i]]][[layer[i]]]
+    if (smaller[i]) {
+      blocks[[i]][k, seq_along(rows), ] <- value
+    } else {
+      blocks[[i]][k, , ] <- value
     }
   }
   recorder$trace <- trace
+  recorder$blocks <- blocks
   invisible(NULL)
+}
+
+#' The trace a recorder holds, its arrays put back in trace$layers.
+#' @param recorder as nn_new_recorder makes it and nn_record fills it.
+#' @return a trace.
+nn_recorded_trace <- function(recorder) {
+  trace <- recorder$trace
+  for (i in seq_along(recorder$blocks)) {
+    trace$layers[[recorder$layer[i]]][[recorder$quantity[i]]] <- recorder$blocks[[i]]
+  }
+  trace
 }
 
 #' What one iteration computed, as the trace keeps it.
@@ -797,7 +845,7 @@ nn_check_network <- function(layers, X) {
 #' Check everything nn_train is given, in the order Python checks it too.
 #' @inheritParams nn_train
 nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuffle = FALSE,
-                              seed = NULL) {
+                              seed = NULL, first_epoch = 1) {
   nn_check_network(layers, X)
   nn_check_array(y, "y", 2)
   if (nrow(y) != nrow(X)) {
@@ -827,6 +875,7 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
   } else if (shuffle) {
     nn_input_error("seed", "must be given to shuffle", category = "structure")
   }
+  nn_check_whole(first_epoch, "first_epoch", 1)
 }
 
 #' A seed of the Lehmer generator: a whole number from 1 to 2^31 - 2.
@@ -852,8 +901,8 @@ nn_check_whole <- function(value, field, low, high = NULL) {
 #' A trace that would take more than trace_limit bytes is refused here, before
 #' training starts, with the estimate.
 #' @inheritParams nn_train
-nn_check_recording <- function(layers, X, batch_size, epochs, trace, progress, trace_every,
-                               trace_quantities, trace_limit) {
+nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace, progress,
+                               trace_every, trace_quantities, trace_limit) {
   if (!(isTRUE(trace) || isFALSE(trace))) {
     nn_input_error("trace", paste("must be true or false; got", nn_describe(trace)))
   }
@@ -881,7 +930,8 @@ nn_check_recording <- function(layers, X, batch_size, epochs, trace, progress, t
   if (trace) {
     n_samples <- nrow(X)
     rows <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
-    iterations <- epochs %/% trace_every * ceiling(n_samples / rows)
+    iterations <- nn_recorded_epochs(first_epoch, epochs, trace_every) *
+      ceiling(n_samples / rows)
     size <- nn_trace_bytes(layers, rows, iterations, trace_quantities)
     if (size > trace_limit) {
       nn_input_error("trace", sprintf(paste(

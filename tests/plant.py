@@ -1,11 +1,13 @@
 """Plant a change in one step of an nnscratch Python function, in memory only.
 
-plant(function, target, when, amount) returns a copy of ``function`` in which the
-value given to ``target`` gets ``amount`` added wherever ``when`` (Python code, say
-"l == 0") holds. ``target`` is the left side of an assignment or of a ``+=``
-("delta[l]", "layer.weights"), the list an append fills ("layer_input.append"), or
-"return" for the returned value. The source file is not touched: the harness uses
-this to prove that it notices a wrong step. tests/plant.R does the same for R.
+plant(function, target, when, change) returns a copy of ``function`` in which the
+value given to ``target`` is changed wherever ``when`` (Python code, say "l == 0")
+holds: a number ``change`` is added to it; a string is Python code that gives the new
+value from ``value`` (say "value * (abs(value) >= 1e-12)"). ``target`` is the left side
+of an assignment or of a ``+=`` ("delta[l]", "layer.weights"), the list an append fills
+("layer_input.append"), or "return" for the returned value. The source file is not
+touched: the harness uses this to prove that it notices a wrong step. tests/plant.R
+does the same for R.
 """
 
 import ast
@@ -13,16 +15,17 @@ import inspect
 import textwrap
 
 
-def plant(function, target, when, amount):
+def plant(function, target, when, change):
     function = inspect.unwrap(function)  # its source keeps the decorators
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    change = ast.parse(f"({amount!r} if {when} else 0)", mode="eval").body
+    changed = change if isinstance(change, str) else f"value + {change!r}"
+    planting = ast.parse(f"(lambda value: ({changed}) if {when} else value)", mode="eval").body
     planted = 0
 
     def add_change(value):
         nonlocal planted
         planted += 1
-        return ast.BinOp(left=value, op=ast.Add(), right=change)
+        return ast.Call(func=planting, args=[value], keywords=[])
 
     class Planter(ast.NodeTransformer):
         def visit_Assign(self, node):

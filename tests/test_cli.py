@@ -131,7 +131,7 @@ def test_explain_writes_the_page_in_both_languages(capsys, tmp_path):
 def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monkeypatch, plant):
     status, out, _ = run(capsys, "crosscheck", ARTICLE, ROOT / "fixtures" / "sgd.json")
     assert status == 0
-    assert out.count("agree: every number") == 2
+    assert out.count("agree: every one within") == 2
 
     class Planted(RSession):
         def __init__(self):
@@ -256,7 +256,8 @@ def test_errors_are_one_line_and_exit_2(capsys, language, argv, message):
 def test_r_crosscheck_runs_the_harness():
     r = r_cli("crosscheck", ROOT / "fixtures" / "xor.json")
     assert r.returncode == 0
-    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in r.stdout
+    assert "xor: every number of every iteration of all 5000 epochs (490,000 numbers)" in r.stdout
+    assert "agree: every one within" in r.stdout
 
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda case: case["name"])

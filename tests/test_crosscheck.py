@@ -1,23 +1,41 @@
 """The harness: Python and R, run on the same fixtures, agree at every step.
 
-Both languages read each fixture with their own loader and train it with a full
-trace; every (layer, quantity, epoch, row, col) is compared with
-|python - R| <= 1e-12 + 1e-12 * |R| (nnscratch.compare says why that tolerance).
+Both languages read each fixture with their own loader and train it with a full trace
+(a long run in windows, each from the state the run reached, and whole as free runs);
+every (layer, quantity, epoch, row, col) is compared within the tolerance of its
+quantity (nnscratch.compare.TOLERANCES says what and why).
 """
 
+import copy
 import dataclasses
 
 import numpy as np
 import pytest
 import rpy2.robjects as ro
+from rpy2.rinterface_lib.embedded import RRuntimeError
 
 import nnscratch
 from cases import FIXTURES, ROOT, r_train
+from nnscratch import compare
 from nnscratch.activations import ACTIVATIONS
-from nnscratch.compare import compare_traces, crosscheck, windows
+from nnscratch.compare import (
+    EPS,
+    TOLERANCES,
+    FreeRuns,
+    compare_traces,
+    crosscheck,
+    last_bits_changed,
+    noise_scales,
+    windows,
+)
 from nnscratch.lehmer import lehmer_shuffle, lehmer_uniform
 from nnscratch.rbridge import RSession
+from nnscratch.trace import trace_block, trace_table
 from test_fixtures import assert_same_fixture, hard_fixture
+
+
+def fixture(name):
+    return nnscratch.load_fixture(ROOT / "fixtures" / f"{name}.json")
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -27,34 +45,72 @@ def test_both_languages_read_the_same_fixture(r_session, path):
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_python_and_r_agree_at_every_step(r_session, path):
-    fixture = nnscratch.load_fixture(path)
-    compared = crosscheck(fixture, r_session)
-    for start, width, comparison in compared:
-        print(f"epochs {start + 1} to {start + width} of {fixture.epochs}:")
-        print(comparison.report())
-        assert comparison.ok, comparison.report()
-    python_window = dataclasses.replace(fixture, epochs=compared[0][1])
-    python = nnscratch.train_fixture(python_window, trace=True)
-    # Every recorded number was compared: as many as the long table has rows.
-    assert compared[0][2].numbers == len(nnscratch.trace_table(python.trace))
+    f = nnscratch.load_fixture(path)
+    checked = crosscheck(f, r_session)
+    print(checked.report())
+    assert checked.ok, checked.report()
+    # Every recorded number of every window was compared: as many as the long tables have rows.
+    for start, width, comparison in checked.windows:
+        assert comparison.epochs == list(range(start, start + width))
+        window = dataclasses.replace(f, epochs=width)
+        if start == 1:
+            python = nnscratch.train_fixture(window, trace=True)
+            assert comparison.numbers == len(trace_table(python.trace))
+    if len(checked.windows) == 1:
+        assert checked.windows[0][:2] == (1, f.epochs) and checked.free_runs is None
+        assert f"every number of every iteration of all {f.epochs} epochs" in checked.report()
+    else:
+        # A run traced in windows is compared whole too: every epoch's loss, the final layers.
+        runs = checked.free_runs
+        assert runs.stable and runs.epochs == f.epochs
+        assert set(runs.r) == {"loss", "final layers"}
+        assert f"the loss of each of the {f.epochs} epochs and the final layers" in (
+            checked.report()
+        )
     # Without a trace, each language trains exactly as with one.
-    np.testing.assert_array_equal(nnscratch.train_fixture(python_window).loss, python.loss)
-    r = r_session.train_fixture(python_window)
-    np.testing.assert_allclose(r.loss, python.loss, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(
-        r_session.predict(r.layers, fixture.X),
-        nnscratch.predict(nnscratch.train_fixture(python_window).layers, fixture.X),
-        rtol=1e-12,
-        atol=1e-12,
-    )
+    first = dataclasses.replace(f, epochs=checked.windows[0][1])
+    python = nnscratch.train_fixture(first, trace=True)
+    np.testing.assert_array_equal(nnscratch.train_fixture(first).loss, python.loss)
+    r = r_session.train_fixture(first)
+    np.testing.assert_array_equal(r.loss, r_session.train_fixture(first, trace=True).loss)
 
 
 # A snapshot of where the windows fall, as nnscratch.compare.windows places them.
 def test_long_runs_are_traced_in_three_windows():
-    moons = nnscratch.load_fixture(ROOT / "fixtures" / "moons.json")
-    assert windows(moons) == [(0, 11), (994, 11), (1989, 11)]
-    article = nnscratch.load_fixture(ROOT / "fixtures" / "article.json")
-    assert windows(article) == [(0, 5000)]
+    assert windows(fixture("moons")) == [(1, 2), (1000, 2), (1999, 2)]
+    assert windows(fixture("iris")) == [(1, 19), (1491, 19), (2982, 19)]
+    assert windows(fixture("article")) == [(1, 5000)]
+    # Shuffled runs are windowed too.
+    assert windows(fixture("minibatch"), budget=10_000) == [(1, 10), (146, 10), (291, 10)]
+
+
+@pytest.mark.parametrize("name", ["minibatch", "sgd", "moons"])
+def test_each_window_starts_from_the_state_the_run_reached(r_session, monkeypatch, name):
+    """Python's windows are its run's epochs (its batches, shuffles and layers there, to
+    the bit), and R's window is traced from the same state, its epochs counted alike."""
+    f = fixture(name)
+    f.epochs = 30
+    compared = []
+
+    def keep(first, second, X):
+        compared.append((first, second))
+        return compare_traces(first, second, X)
+
+    monkeypatch.setattr(compare, "compare_traces", keep)
+    one_epoch = len(
+        trace_table(nnscratch.train_fixture(dataclasses.replace(f, epochs=1), trace=True).trace)
+    )
+    checked = crosscheck(f, r_session, budget=3 * 3 * one_epoch)
+    assert [(start, width) for start, width, _ in checked.windows] == [(1, 3), (14, 3), (28, 3)]
+    assert checked.ok
+    whole = nnscratch.train_fixture(f, trace=True).trace
+    for (start, width, _), (python, r) in zip(checked.windows, compared, strict=True):
+        rows = (whole.epoch >= start) & (whole.epoch < start + width)
+        assert python.epoch.tolist() == r.epoch.tolist() == whole.epoch[rows].tolist()
+        assert python.samples.tolist() == r.samples.tolist() == whole.samples[rows].tolist()
+        for kept, whole_kept in zip(python.layers, whole.layers, strict=True):
+            for quantity, block in kept.items():
+                assert np.array_equal(block, whole_kept[quantity][rows], equal_nan=True)
 
 
 # For every quantity of the step table, both layers where a step has two lines: the
@@ -152,15 +208,15 @@ def test_a_change_of_1e_9_in_one_step_is_named(
     clean_python = nnscratch.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
     clean_r = r_session.train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
     # The two clean sides agree on this run: a failure below is the plant's doing.
-    assert compare_traces(clean_python, clean_r).ok
+    assert compare_traces(clean_python, clean_r, f.X).ok
     if language == "python":
         train = planted_python_train(monkeypatch, *python_plant)
-        comparison = compare_traces(train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace, clean_r)
+        planted = train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+        comparison = compare_traces(planted, clean_r, f.X)
     else:
         train = planted_r_train(plant, *r_plant)
-        comparison = compare_traces(
-            clean_python, train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
-        )
+        planted = train(f.layers, f.X, f.y, f.lr, 3, trace=True).trace
+        comparison = compare_traces(clean_python, planted, f.X)
     step, layer, quantity = expected
     assert not comparison.ok
     first = comparison.first
@@ -266,21 +322,79 @@ def test_a_chaotic_run_parts_the_languages_after_agreeing_at_first(r_session):
 
     The gradient sums 1000 samples, so each step is large: training oscillates and
     amplifies the last-bit differences of numpy's and R's arithmetic epoch after epoch.
-    Every step is computed the same, yet within 80 epochs the runs part by more than
-    the tolerance.
+    Every step is computed the same, yet within 10 epochs the runs part by more than the
+    tolerance; so does Python's own run from itself with one ulp changed in every
+    activation.
     """
-    f = nnscratch.load_fixture(ROOT / "fixtures" / "moons.json")
-    f = dataclasses.replace(f, batch_size=None, lr=0.02, epochs=80)
-    python = nnscratch.train_fixture(f, trace=True)
-    r = r_session.train_fixture(f, trace=True)
-    comparison = compare_traces(python.trace, r.trace)
+    f = dataclasses.replace(fixture("moons"), batch_size=None, lr=0.02, epochs=10)
+    python = nnscratch.train_fixture(f, trace=True).trace
+    comparison = compare_traces(python, r_session.train_fixture(f, trace=True).trace, f.X)
     assert not comparison.ok
-    assert comparison.first.epoch > 10
-    first_epochs = dataclasses.replace(f, epochs=10)
+    assert comparison.first.epoch > 4
+    with last_bits_changed():
+        perturbed = nnscratch.train_fixture(f, trace=True).trace
+    assert not compare_traces(python, perturbed, f.X).ok
+    first_epochs = dataclasses.replace(f, epochs=4)
     assert compare_traces(
         nnscratch.train_fixture(first_epochs, trace=True).trace,
         r_session.train_fixture(first_epochs, trace=True).trace,
+        f.X,
     ).ok
+
+
+def test_a_change_in_r_after_epoch_100_is_named_with_its_window_and_epoch(plant):
+    """A change of 1e-9 to step 9 that switches on after epoch 100 of the moons: the
+    first window (epochs 1 and 2) agrees, the second names it at its first epoch."""
+    planted = RSession()
+    planted.replace_function(
+        "nn_backward",
+        plant(planted.function("nn_backward"), "delta[[l]]", 'dynGet("epoch") > 100', 1e-9),
+    )
+    checked = crosscheck(fixture("moons"), planted)
+    report = checked.report()
+    print(report)
+    assert [c.ok for _, _, c in checked.windows] == [True, False, False]
+    assert not checked.ok and checked.free_runs is None
+    assert "free runs not compared: the windows disagree already" in report
+    assert "DISAGREE in window 2 (epochs 1000 to 1001): " in report
+    assert (
+        "first divergence: epoch 1000, iteration 1, step 9, layer 1, quantity delta, row 1, col 1"
+        in report
+    )
+
+
+def planted_in_deltas(plant, change):
+    """An R session whose nn_backward changes every delta by ``change`` (R code of value)."""
+    session = RSession()
+    backward = session.function("nn_backward")
+    for target in ("delta[[n_layers]]", "delta[[l]]"):
+        backward = plant(backward, target, "TRUE", change)
+    session.replace_function("nn_backward", backward)
+    return session
+
+
+def test_r_flushing_deltas_below_1e_12_to_0_is_caught_wherever_it_changes_r(plant):
+    """R looks, in each fixture's whole run, for a delta whose size is above 0 and below
+    1e-12: a number the flush changes (it stops at the first). Where there is one, the
+    cross-check with the flush planted in R fails; where there is none, the flush changes
+    nothing."""
+    looking = planted_in_deltas(plant, "nn_look(value)")
+    ro.r(
+        "function(env) env$nn_look <- function(value) { "
+        "if (any(value != 0 & abs(value) < 1e-12)) stop('a delta below 1e-12'); value }"
+    )(looking.environment)
+    flushing = planted_in_deltas(plant, "value * (abs(value) >= 1e-12)")
+    changed = []
+    for path in FIXTURES:
+        f = nnscratch.load_fixture(path)
+        try:
+            looking.train_fixture(f)
+        except RRuntimeError as error:
+            assert "a delta below 1e-12" in str(error)
+            changed.append(f.name)
+            assert not crosscheck(f, flushing).ok, f.name
+    print(f"the flush changes R's numbers on {changed}, and is caught on each")
+    assert {"saturated", "moons", "iris", "blobs"} <= set(changed)
 
 
 def test_the_iris_fixture_is_r_datasets_iris():
@@ -290,3 +404,90 @@ def test_the_iris_fixture_is_r_datasets_iris():
     assert f.X.tobytes() == X.astype(float).tobytes()
     np.testing.assert_array_equal(f.y.argmax(axis=1), species)
     np.testing.assert_array_equal(f.y.sum(axis=1), 1)
+
+
+def test_free_runs_agree_within_ten_times_what_one_ulp_moves_and_say_when_unstable():
+    perturbed = {"loss": 1e-14, "final layers": 2e-15}
+    runs = FreeRuns(100, 110, {"loss": 9e-14, "final layers": 1e-15}, perturbed)
+    assert runs.stable and runs.ok
+    assert runs.tolerance("loss") == 1e-13
+    assert "loss       9e-14        1e-14               0.9" in runs.report()
+    assert not FreeRuns(100, 110, {"loss": 2e-13, "final layers": 1e-15}, perturbed).ok
+    chaotic = FreeRuns(100, 110, {"loss": 1.0, "final layers": 1.0}, {"loss": 1e-7})
+    assert not chaotic.stable and chaotic.ok
+    assert chaotic.report().startswith(
+        "free runs not compared: a change of one ulp in every activation and slope moves Python's "
+        "loss by 1e-07 (relative) over 100 epochs"
+    )
+
+
+def tiny_everywhere():
+    """The saturated fixture with numbers below 1e-12 in every quantity: its targets 0
+    and its output's bias -60 (the output, its error, the loss, the deltas and errors
+    sent back), one weight of its tanh layer and one bias of its first layer 1e-13; 20
+    epochs."""
+    f = fixture("saturated")
+    first, second, output = f.layers
+    first.bias[0] = 1e-13
+    second.weights[0, 0] = 1e-13
+    output.bias[0] = -60.0
+    return dataclasses.replace(f, y=np.zeros_like(f.y), epochs=20)
+
+
+@pytest.fixture(scope="module")
+def one_ulp_moves():
+    """Per quantity, the most that a change of one ulp in every activation and slope moves any
+    number of Python's own run, in ulps of its scale, over every fixture traced whole."""
+    ulps = dict.fromkeys(TOLERANCES, 0.0)
+    one = {q: t._replace(ulps=1) for q, t in TOLERANCES.items()}
+    for path in FIXTURES:
+        f = nnscratch.load_fixture(path)
+        if windows(f) != [(1, f.epochs)]:
+            continue
+        python = nnscratch.train_fixture(f, trace=True).trace
+        with last_bits_changed():
+            moved = nnscratch.train_fixture(f, trace=True).trace
+        for row in compare_traces(python, moved, f.X, tolerances=one).maxima.itertuples():
+            ulps[row.quantity] = max(ulps[row.quantity], row.tolerance_used)
+    return ulps
+
+
+@pytest.mark.parametrize("quantity", [q for q in TOLERANCES if q != "samples"])
+def test_a_number_below_1e_12_is_compared_within_ten_times_what_last_bits_allow(
+    r_session, one_ulp_moves, quantity
+):
+    """The smallest relative change of a number below 1e-12 that the harness catches, found
+    by bisection, is at most ten times the relative change that the last bits make at that
+    number: the most one ulp in every activation and slope moves the quantity (in ulps of its scale)
+    times EPS times the number's scale, over the number."""
+    f = tiny_everywhere()
+    python = nnscratch.train_fixture(f, trace=True).trace
+    r = r_session.train_fixture(f, trace=True).trace
+    assert compare_traces(python, r, f.X).ok
+    scales = noise_scales(python, r, f.X)
+    candidates = []
+    for layer in range(1, len(f.layers) + 1):
+        if (layer, quantity) in scales:
+            size = np.abs(trace_block(python, layer, quantity))
+            small = np.argwhere((size > 1e-300) & (size < 1e-12))
+            candidates += [(size[tuple(index)], layer, *index) for index in small]
+    _, layer, k, i, j = max(candidates)  # the largest number below 1e-12
+    value = trace_block(python, layer, quantity)[k, i, j]
+
+    def caught(change):
+        changed = copy.deepcopy(r)
+        trace_block(changed, layer, quantity)[k, i, j] *= 1 + change
+        return not compare_traces(python, changed, f.X).ok
+
+    low, high = 1e-18, 1.0
+    assert caught(high) and not caught(low)
+    while high / low > 1.01:
+        middle = np.sqrt(low * high)
+        low, high = (low, middle) if caught(middle) else (middle, high)
+    allowed = one_ulp_moves[quantity] * EPS * scales[layer, quantity][k, i, j] / abs(value)
+    print(
+        f"{quantity} (layer {layer}) {value:.3g}: the harness catches a relative change of "
+        f"{high:.3g}; one ulp in every activation and slope moves it by up to {allowed:.3g} "
+        f"({high / allowed:.1f} times)"
+    )
+    assert high <= 10 * allowed

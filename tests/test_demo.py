@@ -15,15 +15,15 @@ def test_the_demo_trains_both_languages_and_reports_agreement(capsys):
     # Sample 1's output in Python and in R, as the article's own loop gives it.
     _, output = article_fixture_loop(nnscratch.load_fixture(ROOT / "fixtures" / "article.json"))
     assert out.count(f"{output[0, 0]:.6f}") == 2
-    assert "every quantity of every step of every iteration, python against R" in out
-    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in out
+    assert "article: every number of every iteration of all 5000 epochs (415,000 numbers)" in out
+    assert "agree: every one within |python - R| <= ulps * eps * scale" in out
 
 
 def test_the_demo_runs_any_fixture(capsys):
     assert main([str(ROOT / "fixtures" / "sgd.json")]) == 0
     out = capsys.readouterr().out
     assert "after 100 epochs (lr 0.2, batches of 1):" in out
-    assert "over 100 epochs (1000 iterations)" in out
+    assert "sgd: every number of every iteration of all 100 epochs (44,000 numbers)" in out
 
 
 def test_the_demo_refuses_a_bad_fixture_in_one_line(tmp_path, capsys):

@@ -107,6 +107,7 @@ SET_ACTIVATION = ro.r(
         ({"activation": 3}, "layers[1].activation: must be a string; got 3.0"),
         ({"activation": None}, "layers[1].activation: must be a string; got null"),
         ({"trace": "yes"}, "trace: must be true or false; got a string"),
+        ({"first_epoch": 1.5}, "first_epoch: must be a whole number, 1 or more; got 1.5"),
         ({"progress": 3}, "progress: must be a function of (epoch, loss); got 3.0"),
         ({"trace_quantities": 3}, "trace_quantities: must be a name or a list of names; got 3.0"),
         ({"trace_quantities": "deltas"}, "trace_quantities: unknown quantity 'deltas'; known: "),

@@ -279,3 +279,45 @@ def test_the_update_is_gradient_descent_on_the_summed_squared_error(article):
                 gradient = (shifted[0] - shifted[1]) / (2 * h)
                 moved = getattr(trained[number], name)[index] - values[index]
                 assert moved == pytest.approx(-f.lr * gradient, rel=1e-6, abs=1e-10)
+
+
+def test_a_run_continues_from_its_layers_state_and_epoch_as_one_call():
+    """Trained in two calls, the second from the first's layers, generator state and
+    first_epoch, a shuffled run is the run of one call, to the bit: its losses, layers,
+    trace (epochs counted from the run's start), trace_every and progress; and an error
+    names the run's epoch."""
+    f = nnscratch.load_fixture(ROOT / "fixtures" / "minibatch.json")
+    f.epochs = 30
+    whole = nnscratch.train_fixture(f, trace=True)
+    every = nnscratch.train_fixture(f, trace=True, trace_every=4)
+    first = nnscratch.train(f.layers, f.X, f.y, f.lr, 12, **f.batching())
+    seen = []
+    rest = {"batch_size": 4, "shuffle": True, "seed": first.state, "first_epoch": 13}
+    second = nnscratch.train(
+        first.layers, f.X, f.y, f.lr, 18, trace=True, progress=lambda *a: seen.append(a), **rest
+    )
+    assert second.loss.tobytes() == whole.loss[12:].tobytes()
+    assert np.concatenate([first.loss, second.loss]).tobytes() == whole.loss.tobytes()
+    for p, q in zip(second.layers, whole.layers, strict=True):
+        assert p.weights.tobytes() == q.weights.tobytes() and p.bias.tobytes() == q.bias.tobytes()
+    assert second.state == whole.state
+    later = whole.trace.epoch > 12
+    assert second.trace.epoch.tolist() == whole.trace.epoch[later].tolist()
+    assert second.trace.samples.tolist() == whole.trace.samples[later].tolist()
+    assert (
+        second.trace.layers[0]["delta"].tobytes() == whole.trace.layers[0]["delta"][later].tobytes()
+    )
+    assert [epoch for epoch, _ in seen] == list(range(13, 31))
+    sparse = nnscratch.train(first.layers, f.X, f.y, f.lr, 18, trace=True, trace_every=4, **rest)
+    assert (
+        sorted(set(sparse.trace.epoch))
+        == [16, 20, 24, 28]
+        == sorted(set(every.trace.epoch) - {4, 8, 12})
+    )
+    # linear_output at lr 5 diverges in its 65th epoch (test_proof.py): the 165th, from 101.
+    g = nnscratch.load_fixture(ROOT / "fixtures" / "linear_output.json")
+    with pytest.raises(nnscratch.InputError, match="in epoch 165, iteration 1, the loss"):
+        nnscratch.train(g.layers, g.X, g.y, 5, 100, first_epoch=101)
+    with pytest.raises(nnscratch.InputError) as raised:
+        nnscratch.train(first.layers, f.X, f.y, f.lr, 2, **rest | {"first_epoch": 0})
+    assert str(raised.value) == "first_epoch: must be a whole number, 1 or more; got 0.0"

@@ -1,5 +1,6 @@
 """Bounded traces: every k-th epoch, some quantities, a size limit checked before the run."""
 
+import numpy as np
 import pytest
 
 import nnscratch
@@ -86,10 +87,28 @@ def test_bad_trace_options(options, message):
     ],
 )
 def test_python_and_r_record_the_same_bounded_trace(r_session, options):
+    """Each language's bounded trace is its full trace's epochs and quantities, to the bit;
+    the full traces agree."""
     f = fixture("minibatch")
-    python = nnscratch.train_fixture(f, trace=True, **options).trace
-    r = r_session.train_fixture(f, trace=True, **options).trace
-    assert compare_traces(python, r).ok
+    every, quantities = options.get("trace_every", 1), options.get("trace_quantities")
+    full = {}
+    for language, train in (("python", nnscratch.train_fixture), ("R", r_session.train_fixture)):
+        bounded = train(f, trace=True, **options).trace
+        full[language] = train(f, trace=True).trace
+        rows = full[language].epoch % every == 0
+        assert bounded.epoch.tolist() == full[language].epoch[rows].tolist()
+        for kept, full_kept in zip(bounded.layers, full[language].layers, strict=True):
+            assert set(kept) == set(full_kept) & set(quantities or full_kept)
+            for quantity, block in kept.items():
+                assert np.array_equal(block, full_kept[quantity][rows], equal_nan=True)
+    assert compare_traces(full["python"], full["R"], f.X).ok
+
+
+def test_only_full_traces_are_compared():
+    f = fixture("minibatch")
+    some = nnscratch.train_fixture(f, trace=True, trace_quantities=["weights", "delta"]).trace
+    with pytest.raises(ValueError, match="needs traces of every quantity"):
+        compare_traces(some, some, f.X)
 
 
 def test_r_refuses_the_same_trace(r_session):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .lehmer import MODULUS
-from .trace import LAYER_QUANTITIES, kept_quantities, trace_bytes
+from .trace import LAYER_QUANTITIES, kept_quantities, recorded_epochs, trace_bytes
 
 # What kind of thing is wrong; R's conditions carry the same names.
 CATEGORIES = {
@@ -141,7 +141,9 @@ def check_network(layers, X):
         )
 
 
-def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, seed=None):
+def check_training(
+    layers, X, y, lr, epochs, batch_size=None, shuffle=False, seed=None, first_epoch=1
+):
     """Check everything :func:`nnscratch.train` is given, in the order R checks it too."""
     check_network(layers, X)
     check_array(y, "y", 2)
@@ -170,6 +172,7 @@ def check_training(layers, X, y, lr, epochs, batch_size=None, shuffle=False, see
         check_seed(seed)
     elif shuffle:
         raise InputError("seed", "must be given to shuffle", category="structure")
+    check_whole(first_epoch, "first_epoch", 1)
 
 
 def check_seed(seed):
@@ -186,7 +189,16 @@ def check_whole(value, field, low, high=None):
 
 
 def check_recording(
-    layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+    layers,
+    X,
+    batch_size,
+    epochs,
+    first_epoch,
+    trace,
+    progress,
+    trace_every,
+    trace_quantities,
+    trace_limit,
 ):
     """Check what :func:`nnscratch.train` is told to record and report.
 
@@ -219,7 +231,8 @@ def check_recording(
     if trace:
         n_samples = X.shape[0]
         rows = n_samples if batch_size is None else min(int(batch_size), n_samples)
-        iterations = int(epochs) // int(trace_every) * math.ceil(n_samples / rows)
+        recorded = recorded_epochs(int(first_epoch), int(epochs), int(trace_every))
+        iterations = recorded * math.ceil(n_samples / rows)
         size = trace_bytes(layers, rows, iterations, trace_quantities)
         if size > trace_limit:
             raise InputError(

@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .compare import crosscheck
 from .fixtures import FixtureError, load_fixture, train_fixture
 from .network import predict
@@ -67,23 +65,16 @@ def main(argv=None):
     )
 
     start = time.perf_counter()
-    compared = crosscheck(fixture, r_session)
+    checked = crosscheck(fixture, r_session)
     seconds = time.perf_counter() - start
-    for first, epochs, comparison in compared:
-        if len(compared) > 1:
-            print(f"epochs {first + 1} to {first + epochs} of {fixture.epochs}:")
-        print(
-            f"every quantity of every step of every iteration, python against R "
-            f"({comparison.numbers:,} numbers):"
-        )
-        print(comparison.report())
-    largest = max(np.max(c.maxima["largest_difference"]) for _, _, c in compared)
+    print(checked.report())
+    largest = checked.maxima()["largest_difference"].max()
     print(f"largest difference: {largest:.3g}; the cross-check took {seconds:.2f} s")
     if arguments.pictures:
         print()
         for written in draw_pictures(r_session, [path, MOONS], arguments.pictures):
             print(f"wrote {written}")
-    return 0 if all(c.ok for _, _, c in compared) else 1
+    return 0 if checked.ok else 1
 
 
 def draw_pictures(r_session, paths, folder):

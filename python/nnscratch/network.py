@@ -260,6 +260,7 @@ def train(
     batch_size=None,
     shuffle=False,
     seed=None,
+    first_epoch=1,
     progress=None,
     trace_every=1,
     trace_quantities=None,
@@ -289,8 +290,15 @@ def train(
     seed : int or None
         The generator's first state; needed to shuffle. A run's ``state`` given as
         ``seed`` continues its shuffles where it stopped.
+    first_epoch : int
+        The number of this call's first epoch, from 1. A run that stopped after
+        epoch k continues with its layers, its ``state`` as ``seed`` and
+        ``first_epoch=k + 1``: then traces, ``progress``, ``trace_every`` and errors
+        count epochs from the run's start, and the epochs it trains are exactly
+        those of one call that trains them all.
     progress : callable or None
-        Called after every epoch as ``progress(epoch, loss)``, the epoch from 1.
+        Called after every epoch as ``progress(epoch, loss)``, the epoch counted as
+        ``first_epoch`` counts it.
     trace_every : int
         With ``trace``, record the epochs whose number is a multiple of this.
     trace_quantities : str, list of str, or None
@@ -315,23 +323,32 @@ def train(
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed)
+    check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
     check_recording(
-        layers, X, batch_size, epochs, trace, progress, trace_every, trace_quantities, trace_limit
+        layers,
+        X,
+        batch_size,
+        epochs,
+        first_epoch,
+        trace,
+        progress,
+        trace_every,
+        trace_quantities,
+        trace_limit,
     )
     layers = copy.deepcopy(list(layers))  # new objects, even after 0 epochs
-    n_samples, epochs = X.shape[0], int(epochs)
+    n_samples, epochs, first_epoch = X.shape[0], int(epochs), int(first_epoch)
     batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
     loss = np.zeros(epochs)
     recorder = None
     if trace:
         recorder = new_recorder(
-            layers, n_samples, batch_size, epochs, trace_every, trace_quantities
+            layers, n_samples, batch_size, epochs, first_epoch, trace_every, trace_quantities
         )
     state = seed
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, first_epoch + epochs):
         # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
-        if shuffle or epoch == 1:
+        if shuffle or epoch == first_epoch:
             epoch_batches, state = batches(X, y, batch_size, shuffle, state)
         epoch_loss = 0.0
         for iteration, batch in enumerate(epoch_batches, start=1):
@@ -342,7 +359,7 @@ def train(
             epoch_loss += now.loss * (len(batch.X) / n_samples)
             if recorder is not None:
                 record(recorder, epoch, iteration, batch.rows, now)
-        loss[epoch - 1] = epoch_loss
+        loss[epoch - first_epoch] = epoch_loss
         if progress is not None:
             progress(epoch, epoch_loss)
     return TrainResult(layers, loss, None if recorder is None else recorder.trace, state)

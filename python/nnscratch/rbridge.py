@@ -133,6 +133,7 @@ class RSession:
         batch_size=None,
         shuffle=False,
         seed=None,
+        first_epoch=1,
         **trace_options,
     ):
         """``nn_train(...)`` on Python data, as a :class:`TrainResult`.
@@ -152,6 +153,7 @@ class RSession:
             batch_size=batch_size,
             shuffle=shuffle,
             seed=seed,
+            first_epoch=first_epoch,
             **trace_options,
         )
         recorded = result.rx2("trace")
@@ -229,8 +231,9 @@ def _to_r(value):
 
 def _from_r(value):
     # numpy2ri converts R doubles to ndarrays but leaves integers and logicals as
-    # rpy2 vectors; np.asarray reads those through their buffer, dims included.
-    return None if value is ro.NULL else np.asarray(_CONVERTER.rpy2py(value))
+    # rpy2 vectors; np.array reads those through their buffer, dims included, and copies
+    # them: a view would read freed memory once R collects the vector.
+    return None if value is ro.NULL else np.array(_CONVERTER.rpy2py(value))
 
 
 def _string(value):

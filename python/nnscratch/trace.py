@@ -152,9 +152,16 @@ class Recorder:
     """How many iterations are recorded."""
 
 
-def new_recorder(layers, n_samples, batch_size, epochs, every=1, quantities=None):
-    """A :class:`Recorder` for a run of ``epochs`` epochs in batches of ``batch_size``."""
-    iterations = epochs // every * math.ceil(n_samples / batch_size)
+def recorded_epochs(first_epoch, epochs, every):
+    """How many of the epochs ``first_epoch`` to ``first_epoch + epochs - 1`` have a
+    number that is a multiple of ``every``: the epochs a trace records."""
+    return (first_epoch + epochs - 1) // every - (first_epoch - 1) // every
+
+
+def new_recorder(layers, n_samples, batch_size, epochs, first_epoch=1, every=1, quantities=None):
+    """A :class:`Recorder` for ``epochs`` epochs from ``first_epoch``, in batches of
+    ``batch_size``."""
+    iterations = recorded_epochs(first_epoch, epochs, every) * math.ceil(n_samples / batch_size)
     return Recorder(
         new_trace(layers, batch_size, iterations, quantities), every, np.arange(1, n_samples + 1)
     )

@@ -165,3 +165,34 @@ test_that("the update is gradient descent on the summed squared error", {
     }
   }
 })
+
+test_that("a run continues from its layers, state and epoch as one call, as in Python", {
+  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f$epochs <- 30
+  whole <- nn_train_fixture(f, trace = TRUE)
+  every <- nn_train_fixture(f, trace = TRUE, trace_every = 4)
+  first <- nn_train(f$layers, f$X, f$y, f$lr, 12, batch_size = 4, shuffle = TRUE, seed = f$seed)
+  seen <- integer()
+  second <- nn_train(first$layers, f$X, f$y, f$lr, 18, trace = TRUE, batch_size = 4,
+                     shuffle = TRUE, seed = first$state, first_epoch = 13,
+                     progress = function(epoch, loss) seen <<- c(seen, epoch))
+  expect_identical(second$loss, whole$loss[13:30])
+  expect_identical(second$layers, whole$layers)
+  expect_identical(second$state, whole$state)
+  later <- whole$trace$epoch > 12
+  expect_identical(second$trace$epoch, whole$trace$epoch[later])
+  expect_identical(second$trace$samples, whole$trace$samples[later, , drop = FALSE])
+  expect_identical(second$trace$layers[[1]]$delta,
+                   whole$trace$layers[[1]]$delta[later, , , drop = FALSE])
+  expect_equal(seen, 13:30)
+  sparse <- nn_train(first$layers, f$X, f$y, f$lr, 18, trace = TRUE, trace_every = 4,
+                     batch_size = 4, shuffle = TRUE, seed = first$state, first_epoch = 13)
+  expect_equal(unique(sparse$trace$epoch), c(16, 20, 24, 28))
+  expect_equal(unique(sparse$trace$epoch), setdiff(unique(every$trace$epoch), c(4, 8, 12)))
+  # linear_output at lr 5 diverges in its 65th epoch (test-proof.R): the 165th, from 101.
+  g <- nn_load_fixture(file.path(nn_root, "fixtures", "linear_output.json"))
+  expect_error(nn_train(g$layers, g$X, g$y, 5, 100, first_epoch = 101),
+               "in epoch 165, iteration 1, the loss", fixed = TRUE)
+  expect_error(nn_train(first$layers, f$X, f$y, f$lr, 2, first_epoch = 0),
+               "first_epoch: must be a whole number, 1 or more; got 0.0", fixed = TRUE)
+})
