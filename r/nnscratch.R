@@ -2804,26 +2804,127 @@ nn_mistaken_step <- function(layers, X, y, lr, mistake) {
 
 # ---- Check: comparing, and the answer
 
-# The harness's tolerance (python/nnscratch/compare.py: ATOL, RTOL; a test keeps them
-# equal): a number agrees when |got - expected| <= atol + rtol * |expected|.
-nn_tolerance <- c(atol = 1e-12, rtol = 1e-12)
+# The harness's tolerance per quantity: the ulps of python/nnscratch/compare.py's
+# TOLERANCES, where each is explained (a test keeps the two equal). A number agrees when
+# |got - expected| <= ulps * eps * scale, its scale from nn_noise_scales.
+nn_tolerance_ulps <- c(
+  samples = 0, layer_input = 16, activation = 16, error = 4, loss = 4, slope = 4, delta = 4,
+  error_at_layer = 2, weights = 64, bias = 32
+)
+
+# The rule, as both languages' answers state it (Python's TOLERANCE_RULE).
+nn_tolerance_rule <-
+  "|got - expected| <= ulps * eps * scale, per quantity (nnscratch.compare.TOLERANCES)"
+
+#' The scale of every number of two traces of one run, as Python's noise_scales makes it.
+#'
+#' Each quantity's scale is written from its formula (python/nnscratch/compare.py,
+#' TOLERANCES, says each and why), number by number: |x| is the larger of the two
+#' traces' |x| (0 where neither holds a number).
+#' @param first,second traces of every quantity of the same run.
+#' @param X the run's data.
+#' @return list keyed "layer quantity" of arrays [iteration, row, col].
+#' @noRd
+nn_noise_scales <- function(first, second, X) {
+  n_layers <- length(first$layers)
+  size <- function(layer, quantity) {
+    m <- pmax(abs(nn_trace_block(first, layer, quantity)),
+              abs(nn_trace_block(second, layer, quantity)))
+    m[is.na(m)] <- 0
+    m
+  }
+  # Per iteration, the largest |x| of its matrix and of those before it, spread over
+  # an array of the block's shape.
+  so_far <- function(block) {
+    array(cummax(apply(block, 1, max)), dim(block))
+  }
+  # left %*% right for every iteration.
+  through <- function(left, right) {
+    d <- c(dim(left), dim(right)[3])
+    out <- array(0, d[c(1, 2, 4)])
+    for (k in seq_len(d[1])) {
+      out[k, , ] <- matrix(left[k, , ], d[2], d[3]) %*% matrix(right[k, , ], d[3], d[4])
+    }
+    out
+  }
+  key <- function(layer, quantity) paste(layer, quantity)
+  scales <- list()
+  for (layer in seq_len(n_layers)) {
+    weights <- so_far(size(layer, "weights"))
+    scales[[key(layer, "weights")]] <- weights
+    if ("bias" %in% names(first$layers[[layer]])) {
+      bias <- size(layer, "bias")
+      largest_weight <- array(weights[, 1, 1], dim(bias))
+      scales[[key(layer, "bias")]] <- pmax(so_far(bias), largest_weight)
+    }
+  }
+  samples <- first$samples
+  used <- samples > 0
+  inputs <- array(0, c(dim(samples), ncol(X)))
+  for (feature in seq_len(ncol(X))) {
+    inputs[, , feature] <- abs(X)[pmax(samples, 1), feature] * used
+  }
+  input_scale <- array(0, dim(inputs))
+  for (layer in seq_len(n_layers)) {
+    z <- through(inputs + input_scale, size(layer, "weights") + scales[[key(layer, "weights")]])
+    if ("bias" %in% names(first$layers[[layer]])) {
+      rows <- dim(z)[2]
+      spread <- function(bias) bias[, rep(1, rows), , drop = FALSE]
+      z <- z + spread(size(layer, "bias")) + spread(scales[[key(layer, "bias")]])
+    }
+    slope <- size(layer, "slope")
+    activation <- size(layer, "activation")
+    scales[[key(layer, "layer_input")]] <- z
+    scales[[key(layer, "activation")]] <- slope * z + activation
+    scales[[key(layer, "slope")]] <- 2 * scales[[key(layer, "activation")]] + slope
+    inputs <- activation
+    input_scale <- scales[[key(layer, "activation")]]
+  }
+  error <- size(n_layers, "error")
+  scales[[key(n_layers, "error")]] <- scales[[key(n_layers, "activation")]] + error
+  counted <- pmax(rowSums(used), 1) * dim(error)[3]
+  scales[[key(n_layers, "loss")]] <- array(
+    apply(error * scales[[key(n_layers, "error")]], 1, sum) / counted, c(dim(error)[1], 1, 1)
+  ) + size(n_layers, "loss")
+  factor <- error
+  factor_scale <- scales[[key(n_layers, "error")]]
+  for (layer in rev(seq_len(n_layers))) {
+    if (layer < n_layers) {
+      above <- size(layer + 1, "delta") + scales[[key(layer + 1, "delta")]]
+      weights <- size(layer + 1, "weights") + scales[[key(layer + 1, "weights")]]
+      scales[[key(layer, "error_at_layer")]] <- through(above, aperm(weights, c(1, 3, 2)))
+      factor <- size(layer, "error_at_layer")
+      factor_scale <- scales[[key(layer, "error_at_layer")]]
+    }
+    slope <- size(layer, "slope")
+    scales[[key(layer, "delta")]] <- slope * factor_scale +
+      factor * scales[[key(layer, "slope")]] + size(layer, "delta")
+  }
+  scales
+}
 
 #' The first divergence of the learner's trace from the expected one, or NULL.
 #'
 #' The one place where the grader decides whether numbers agree, by the harness's rule
 #' (Python's compare_traces): every (layer, quantity) in the order of the run, the rows
-#' that hold numbers; the earliest iteration first, then the first quantity, row and col.
+#' that hold numbers, each number within its quantity's tolerance (nn_tolerance_ulps,
+#' nn_noise_scales); a number that is not finite never agrees. The earliest iteration
+#' first, then the first quantity, row and col.
 #' @return NULL, or list(epoch, iteration, step, layer, quantity, row, col, got, expected).
 #' @noRd
-nn_compare <- function(mine, expected) {
+nn_compare <- function(mine, expected, X) {
   steps <- nn_trace_quantities(mine)
+  scales <- nn_noise_scales(mine, expected, X)
+  eps <- .Machine$double.eps
   found <- NULL
   for (i in seq_len(nrow(steps))) {
     quantity <- steps$quantity[i]
     a <- nn_trace_block(mine, steps$layer[i], quantity)
     b <- nn_trace_block(expected, steps$layer[i], quantity)
     used <- array(nn_trace_rows_used(mine, quantity, dim(a)[2]), dim(a))
-    agree <- abs(a - b) <= nn_tolerance[["atol"]] + nn_tolerance[["rtol"]] * abs(b)
+    scale <- if (quantity == "samples") 0 else scales[[paste(steps$layer[i], quantity)]]
+    tolerance <- nn_tolerance_ulps[[quantity]] * eps * scale
+    agree <- is.finite(a) & is.finite(b) & abs(a - b) <= tolerance
     failing <- used & !(agree & !is.na(agree))
     if (!any(failing)) next
     at <- which(failing, arr.ind = TRUE)
@@ -2836,12 +2937,6 @@ nn_compare <- function(mine, expected) {
     }
   }
   found
-}
-
-# The harness's rule, as the answer states it.
-nn_tolerance_rule <- function() {
-  sprintf("|got - expected| <= %g + %g * |expected|", nn_tolerance[["atol"]],
-          nn_tolerance[["rtol"]])
 }
 
 #' The learner's numbers of keys (all recorded in the same iterations) laid over the
@@ -2921,7 +3016,7 @@ nn_first_divergence <- function(fixture, series, expected, names) {
   found <- list()
   for (group in groups) {
     traces <- nn_traces(fixture, group, series, expected)
-    d <- nn_compare(traces$mine, traces$made)
+    d <- nn_compare(traces$mine, traces$made, fixture$X)
     if (is.null(d)) next
     key <- paste(d$layer, d$quantity, sep = ":")
     name <- if (key %in% names(names)) names[[key]] else d$quantity
@@ -2994,7 +3089,7 @@ nn_grade <- function(fixture, learner, epochs, names, source) {
       step = run_order$step[position], stringsAsFactors = FALSE, row.names = NULL
     ),
     notes = nn_notes(fixture, compared, names), epochs = epochs, numbers = numbers,
-    tolerance = nn_tolerance_rule(), divergence = divergence, agreed = character(),
+    tolerance = nn_tolerance_rule, divergence = divergence, agreed = character(),
     iterations_before = 0, diagnosis = character(), ok = is.null(divergence)
   )
   class(answer) <- "nn_answer"

@@ -17,9 +17,10 @@ import pytest
 import rpy2.robjects as ro
 
 import nnscratch
-from cases import ROOT
+from cases import ATOL, ROOT, RTOL
 from nnscratch import __main__ as cli
 from nnscratch import compare
+from nnscratch.rbridge import trace_to_r
 
 ARTICLE = ROOT / "fixtures" / "article.json"
 PLANTS = json.loads((ROOT / "tests" / "mistakes.json").read_text(encoding="utf-8"))["mistakes"]
@@ -112,8 +113,28 @@ def test_readme_s_catalogue_is_the_catalogue_and_where_each_mistake_shows():
 
 
 def test_the_tolerance_is_the_harness_s_in_both_languages(r_session):
-    r = r_session.environment["nn_tolerance"]
-    assert (r.rx2("atol")[0], r.rx2("rtol")[0]) == (compare.ATOL, compare.RTOL)
+    ulps = r_session.environment["nn_tolerance_ulps"]
+    assert dict(zip(ulps.names, ulps, strict=True)) == {
+        quantity: tolerance.ulps for quantity, tolerance in compare.TOLERANCES.items()
+    }
+    assert r_session.environment["nn_tolerance_rule"][0] == nnscratch.check.TOLERANCE_RULE
+
+
+@pytest.mark.parametrize("name", ["two_hidden", "minibatch", "saturated", "article_no_bias"])
+def test_r_gives_every_number_the_harness_s_scale(r_session, name):
+    """R's grader compares without Python: its noise scales are Python's, number by number."""
+    f = nnscratch.load_fixture(ROOT / "fixtures" / f"{name}.json")
+    f = dataclasses.replace(f, epochs=3)
+    python = nnscratch.train_fixture(f, trace=True).trace
+    r = r_session.train_fixture(f, trace=True).trace
+    expected = compare.noise_scales(python, r, f.X)
+    made = r_session.call("nn_noise_scales", trace_to_r(python), trace_to_r(r), f.X)
+    got = {tuple(key.split(" ", 1)): np.asarray(made.rx2(key)) for key in made.names}
+    assert {(int(layer), quantity) for layer, quantity in got} == set(expected)
+    for (layer, quantity), scale in got.items():
+        np.testing.assert_allclose(
+            scale, expected[int(layer), quantity], rtol=1e-13, atol=0, err_msg=quantity
+        )
 
 
 @pytest.mark.parametrize("language", ["python", "r"])
@@ -153,7 +174,7 @@ def test_a_correct_loop_agrees_in_both_languages(r_session, tmp_path, language):
     assert python.numbers == epochs * per_epoch
     assert python.report().endswith(
         f"agree: all {epochs * per_epoch} numbers within the harness's tolerance, "
-        "|got - expected| <= 1e-12 + 1e-12 * |expected|\n"
+        f"{nnscratch.check.TOLERANCE_RULE}\n"
     )
     r = RAnswer(r_session.call("nn_check_trace", str(ARTICLE), str(path)), r_session)
     assert r.report == python.report()
@@ -426,7 +447,7 @@ def test_the_conformance_data_are_what_python_computes(name):
     assert list(loss.columns) == ["epoch", "loss"]
     assert loss.epoch.tolist() == list(range(1, f.epochs + 1))
     computed = nnscratch.train_fixture(f).loss
-    np.testing.assert_allclose(computed, loss.loss, rtol=compare.RTOL, atol=compare.ATOL)
+    np.testing.assert_allclose(computed, loss.loss, rtol=RTOL, atol=ATOL)
 
 
 def readme_block(title):

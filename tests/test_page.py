@@ -10,8 +10,7 @@ import pytest
 
 import nnscratch
 from browser import Browser
-from cases import ROOT
-from nnscratch.compare import ATOL, RTOL
+from cases import ATOL, ROOT, RTOL
 from nnscratch.page import explain_html, page_iterations
 
 ARTICLE = ROOT / "fixtures" / "article.json"

@@ -10,8 +10,7 @@ import openpyxl
 import pytest
 
 import nnscratch
-from cases import ROOT
-from nnscratch.compare import ATOL, RTOL
+from cases import ATOL, ROOT, RTOL
 
 # The letters of the text's matrices, as README's step table names them.
 QUANTITIES = {

@@ -17,7 +17,8 @@ def test_the_notebook_runs_from_top_to_bottom():
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
     )
     assert "Step 11. The output layer's bias moves" in out
-    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in out
+    assert "article: every number of every iteration of all 5000 epochs (415,000 numbers)" in out
+    assert "agree: every one within |python - R|" in out
     images = [
         output for cell in notebook.cells for output in cell.get("outputs", [])
         if "image/png" in output.get("data", {})
@@ -34,6 +35,7 @@ def test_the_r_markdown_document_renders_from_top_to_bottom(tmp_path):
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "walkthrough.html").read_text(encoding="utf-8")
     assert "Step 11. The output layer&#39;s bias moves" in html
-    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in html
+    assert "article: every number of every iteration of all 5000 epochs (415,000 numbers)" in html
+    assert "agree: every one within |python - R|" in html
     assert html.count("data:image/png") == 2
     assert 'src="http' not in html  # it opens offline, MathJax left out

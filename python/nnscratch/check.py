@@ -1113,18 +1113,24 @@ def _mistaken_step(layers, X, y, lr, mistake):
 # ---- Comparing, and the answer ---------------------------------------------------------
 
 
-def _compare(mine, expected):
+def _compare(mine, expected, X):
     """The first divergence of the learner's trace from the expected one, or None.
 
     The one place where the grader decides whether numbers agree: the harness's
-    comparison and tolerance (:func:`nnscratch.compare.compare_traces`).
+    comparison and tolerance per quantity (:func:`nnscratch.compare.compare_traces`).
     """
-    return compare.compare_traces(mine, expected, names=("yours", "nnscratch")).first
+    return compare.compare_traces(mine, expected, X, names=("yours", "nnscratch")).first
 
 
 def _tolerance():
     """The harness's rule, as the answer states it."""
-    return f"|got - expected| <= {compare.ATOL:g} + {compare.RTOL:g} * |expected|"
+    return TOLERANCE_RULE
+
+
+# The rule, as both languages' answers state it.
+TOLERANCE_RULE = (
+    "|got - expected| <= ulps * eps * scale, per quantity (nnscratch.compare.TOLERANCES)"
+)
 
 
 def _traces(fixture, keys, series, expected):
@@ -1188,7 +1194,7 @@ def _first_divergence(fixture, series, expected, names):
             groups.setdefault(tuple(series[key].gs), []).append(key)
     found = []
     for keys in groups.values():
-        d = _compare(*_traces(fixture, keys, series, expected))
+        d = _compare(*_traces(fixture, keys, series, expected), fixture.X)
         if d is not None:
             found.append(
                 Divergence(

@@ -290,7 +290,7 @@ def compare_traces(first, second, X, names=("python", "R"), tolerances=None):
 
     A number agrees when ``|first - second| <= ulps * EPS * scale``, with the ``ulps``
     of its quantity in :data:`TOLERANCES` and its scale from :func:`noise_scales`; NaN
-    never agrees. The rows past the end of a smaller last batch hold no number and are
+    and infinities never agree. The rows past the end of a smaller last batch hold no number and are
     not compared; the samples of step 0 must be equal.
 
     Parameters
@@ -318,7 +318,8 @@ def compare_traces(first, second, X, names=("python", "R"), tolerances=None):
         raise ValueError("the traces are of different networks, epochs or batches")
     if not all(set(kept) >= _ALWAYS for kept in first.layers):
         raise ValueError("compare_traces needs traces of every quantity (trace_quantities=None)")
-    scales = noise_scales(first, second, np.asarray(X, dtype=float))
+    with np.errstate(over="ignore", invalid="ignore"):  # a number not finite: never agrees
+        scales = noise_scales(first, second, np.asarray(X, dtype=float))
     rows, divergence, earliest, numbers = [], None, None, 0
     for layer, quantity, step in quantities:
         a, b = (trace_block(trace, layer, quantity) for trace in (first, second))
@@ -333,7 +334,10 @@ def compare_traces(first, second, X, names=("python", "R"), tolerances=None):
         difference, failing = np.zeros(a.shape), np.zeros(a.shape, dtype=bool)
         difference[used] = np.abs(a[used] - b[used])
         tolerance = tolerances[quantity].ulps * EPS * scale
-        failing[used] = ~(difference[used] <= tolerance)
+        # A number that is not finite never agrees (its scale, and so its tolerance, would
+        # be infinite too).
+        finite = np.isfinite(a[used]) & np.isfinite(b[used])
+        failing[used] = ~(finite & (difference[used] <= tolerance))
         with np.errstate(divide="ignore", invalid="ignore"):
             # 0 / 0 where both are exactly equal with a tolerance of 0: none of it used.
             share = np.where(difference[used] == 0, 0.0, difference[used] / tolerance)

@@ -223,6 +223,22 @@ def trace_from_r(trace):
     )
 
 
+def trace_to_r(trace):
+    """A :class:`Trace` as an R trace, the list nn_train records: one conversion per array."""
+    return ro.r["list"](
+        epoch=_to_r(np.asarray(trace.epoch, dtype=np.int32)),
+        iteration=_to_r(np.asarray(trace.iteration, dtype=np.int32)),
+        samples=_to_r(np.asarray(trace.samples, dtype=np.int32)),
+        loss=_to_r(np.asarray(trace.loss, dtype=float)),
+        layers=ro.r["list"](
+            *(
+                ro.r["list"](**{name: _to_r(block) for name, block in layer.items()})
+                for layer in trace.layers
+            )
+        ),
+    )
+
+
 def _to_r(value):
     if value is None:
         return ro.NULL
