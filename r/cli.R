@@ -1,4 +1,4 @@
-# The command line, as Python's: Rscript r/cli.R train | crosscheck | explain | check ...
+# The command line, as Python's: Rscript r/cli.R train | crosscheck | explain | check | fixtures
 #
 #   Rscript r/cli.R train FIXTURE [--epochs N] [--lr X] [--batch-size N] [--seed N]
 #                                 [--every N] [--trace FILE.csv] [--plot FILE.png]
@@ -6,6 +6,7 @@
 #   Rscript r/cli.R crosscheck FIXTURE...
 #   Rscript r/cli.R explain FIXTURE [--epoch K] [--iteration I] [--digits D] [--html FILE.html]
 #   Rscript r/cli.R check FIXTURE MINE.csv
+#   Rscript r/cli.R fixtures
 #
 # Errors print one line and exit with status 2; check exits with status 1 when your
 # numbers part from nnscratch's. crosscheck runs the harness, which lives in Python (it
@@ -13,7 +14,8 @@
 
 script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
 root <- normalizePath(file.path(dirname(script), ".."))
-source(file.path(root, "r", "nnscratch.R"))
+# Into an environment of its own on the search path: this script uses helpers too.
+source(file.path(root, "r", "nnscratch.R"), local = attach(NULL, name = "nnscratch.R"))
 
 # A run whose epochs take longer than this, on a terminal, gets a progress bar.
 progress_after_seconds <- 2
@@ -31,7 +33,8 @@ commands <- list(
   ),
   crosscheck = list(),
   explain = list(epoch = "int", iteration = "int", digits = "int", html = "file"),
-  check = list()
+  check = list(),
+  fixtures = list()
 )
 
 parse_arguments <- function(words) {
@@ -70,10 +73,12 @@ parse_arguments <- function(words) {
     }
   }
   wanted <- switch(words[1], crosscheck = length(positional) >= 1,
-                   check = length(positional) == 2, length(positional) == 1)
+                   check = length(positional) == 2, fixtures = length(positional) == 0,
+                   length(positional) == 1)
   if (!wanted) {
     fail(switch(words[1], crosscheck = "crosscheck takes at least one fixture file",
                 check = "check takes a fixture file and your CSV",
+                fixtures = sprintf("unrecognized argument: %s", positional[1]),
                 sprintf("%s takes one fixture file", words[1])))
   }
   list(command = words[1], fixtures = positional, options = options)
@@ -172,7 +177,23 @@ explain_command <- function(fixture_path, options) {
   0
 }
 
+fixtures_command <- function() {
+  cat(sprintf("The fixtures shipped with nnscratch, in %s; each loads by its name.\n",
+              normalizePath(nn_fixture_folder())))
+  for (name in nn_list_fixtures()) {
+    f <- nn_load_fixture(name)
+    line <- sprintf("%-16s %4d x %-2d %s", name, nrow(f$X), ncol(f$X),
+                    strsplit(f$description, "[.:] ")[[1]][1])
+    cat(if (nchar(line) <= 100) line else paste0(substr(line, 1, 97), "..."), "\n", sep = "")
+  }
+  0
+}
+
 words <- commandArgs(trailingOnly = TRUE)
+if (identical(words, "--version")) {
+  cat(sprintf("nnscratch %s\n", read.dcf(file.path(root, "DESCRIPTION"), "Version")))
+  quit(status = 0)
+}
 if (length(words) == 0 || words[1] %in% c("-h", "--help")) {
   cat(readLines(file.path(root, "r", "cli.R"))[3:13], sep = "\n")
   quit(status = if (length(words) == 0) 2 else 0)
@@ -183,7 +204,8 @@ status <- tryCatch(
     train = train_command(arguments$fixtures, arguments$options),
     crosscheck = crosscheck_command(arguments$fixtures),
     explain = explain_command(arguments$fixtures, arguments$options),
-    check = check_command(arguments$fixtures)
+    check = check_command(arguments$fixtures),
+    fixtures = fixtures_command()
   ),
   error = function(e) fail(gsub("\\s+", " ", conditionMessage(e)))
 )

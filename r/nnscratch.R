@@ -1066,9 +1066,48 @@ nn_fixture_optional_fields <- c("batch_size", "shuffle", "seed", "expected")
 nn_layer_fields <- c("weights", "bias", "activation")
 nn_expected_fields <- c("untrained_half_squared_error", "decimals")
 
+# The file that source() is reading now (found in source()'s frame), or NULL: in the
+# package, or when the file is run line by line.
+nn_file_being_sourced <- function() {
+  for (frame in rev(sys.frames())) {
+    if (is.character(frame$ofile)) {
+      return(normalizePath(frame$ofile))
+    }
+  }
+  NULL
+}
+
+# This file, when it is source()d.
+nn_sourced_from <- if (isNamespace(environment())) NULL else nn_file_being_sourced()
+
+# A file or folder shipped with nnscratch, by its path there: in the installed package;
+# or, when this file is source()d, in the folder that holds its folder r/ (a checkout, or
+# the Python wheel's nnscratch/data), and in the working directory when it is run line
+# by line.
+nn_shipped <- function(...) {
+  if (isNamespace(topenv(environment()))) {
+    return(system.file(..., package = "nnscratch"))
+  }
+  file.path(if (is.null(nn_sourced_from)) "." else dirname(dirname(nn_sourced_from)), ...)
+}
+
+# The folder of the fixtures shipped with nnscratch.
+nn_fixture_folder <- function() {
+  nn_shipped("fixtures")
+}
+
+#' The names of the fixtures shipped with nnscratch, each of which nn_load_fixture takes.
+#'
+#' @return character vector, in alphabetical order ("article", ...).
+nn_list_fixtures <- function() {
+  files <- list.files(nn_fixture_folder(), pattern = "\\.json$")
+  sort(sub("\\.json$", "", files[files != "schema.json"]), method = "radix")
+}
+
 #' Read and check a fixture.
 #'
-#' @param path the file.
+#' @param path a fixture file, or the name of a fixture shipped with nnscratch
+#'   (nn_list_fixtures()), such as "article", when no file has that name.
 #' @param max_bytes a larger file is refused before it is read.
 #' @return list(name, description, X, y, layers, lr, epochs, batch_size, shuffle,
 #'   seed, expected): batch_size and seed NULL when the file has none, shuffle
@@ -1079,6 +1118,9 @@ nn_expected_fields <- c("untrained_half_squared_error", "decimals")
 #'   be read, is too large, is not UTF-8 JSON, or breaks the format; the message
 #'   names the file and the field. Nothing is written.
 nn_load_fixture <- function(path, max_bytes = 1e8) {
+  if (length(path) == 1 && path %in% nn_list_fixtures() && !file.exists(path)) {
+    path <- file.path(nn_fixture_folder(), paste0(path, ".json"))
+  }
   size <- file.size(path)
   if (is.na(size) || dir.exists(path)) {
     nn_input_error(NULL, "cannot be read (no such file)", path, category = "file")
@@ -1688,18 +1730,13 @@ nn_format_matrix <- function(matrix, digits) {
 # keeps, the steps of nn_explain_steps and, for data of two features, the network's
 # output on a grid; for every epoch, the loss.
 
-# The template: found from this file's place in a checkout (source("r/nnscratch.R")),
-# or in the installed package.
-nn_page_template <- local({
-  sourced <- Filter(function(frame) !is.null(frame$ofile), sys.frames())
-  checkout <- if (length(sourced) > 0) {
-    file.path(dirname(normalizePath(sourced[[length(sourced)]]$ofile)), "..", "python",
-              "nnscratch", "data", "page.html")
-  }
-  installed <- system.file("page.html", package = "nnscratch")
-  found <- Filter(function(path) length(path) == 1 && file.exists(path), list(checkout, installed))
-  if (length(found) > 0) normalizePath(found[[1]]) else NA_character_
-})
+# The template, shipped as page.html (in the R package, and in the Python wheel's
+# nnscratch/data) or, in a checkout, as python/nnscratch/data/page.html; "" if neither.
+nn_page_template <- function() {
+  places <- c(nn_shipped("page.html"), nn_shipped("python", "nnscratch", "data", "page.html"))
+  found <- places[file.exists(places)]
+  if (length(found) > 0) normalizePath(found[1]) else ""
+}
 
 # Where the template takes the run's data.
 nn_page_mark <- "__NNSCRATCH_DATA__"
@@ -1790,12 +1827,13 @@ nn_page_data <- function(fixture, epoch = 1, iteration = 1, iterations = NULL) {
 #' @inheritParams nn_page_data
 #' @param path the file.
 nn_explain_html <- function(fixture, path, epoch = 1, iteration = 1, iterations = NULL) {
-  if (is.na(nn_page_template)) {
+  template_file <- nn_page_template()
+  if (!nzchar(template_file)) {
     stop("the page's template python/nnscratch/data/page.html was not found: source() ",
          "r/nnscratch.R from a checkout of nnscratch", call. = FALSE)
   }
   data <- nn_page_data(fixture, epoch, iteration, iterations)
-  template <- readChar(nn_page_template, file.size(nn_page_template), useBytes = TRUE)
+  template <- readChar(template_file, file.size(template_file), useBytes = TRUE)
   Encoding(template) <- "UTF-8"
   json <- gsub("</", "<\\/", nn_page_json(data), fixed = TRUE)
   nn_write_atomically(path, sub(nn_page_mark, json, template, fixed = TRUE))

@@ -7,6 +7,8 @@ generator; files; explain (the text, the spreadsheet, the page); check (the grad
 ``nnscratch.plots``, which needs matplotlib.)
 """
 
+from importlib.metadata import version
+
 from .activations import ACTIVATIONS, Activation
 from .network import (
     INITIALISERS,
@@ -28,6 +30,7 @@ from .lehmer import batches
 from .fixtures import (
     Fixture,
     FixtureError,
+    list_fixtures,
     load_fixture,
     save_fixture,
     train_fixture,
@@ -37,6 +40,8 @@ from .explain import explain, explain_steps
 from .spreadsheet import write_explain_xlsx
 from .page import explain_html
 from .check import MISTAKES, Answer, check_step, check_trace
+
+__version__ = version("nnscratch")
 
 __all__ = [
     "ACTIVATIONS",
@@ -60,6 +65,7 @@ __all__ = [
     "batches",
     "Fixture",
     "FixtureError",
+    "list_fixtures",
     "load_fixture",
     "train_fixture",
     "save_fixture",

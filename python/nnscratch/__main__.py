@@ -1,4 +1,4 @@
-"""The command line: python -m nnscratch (or nnscratch) train | crosscheck | explain | check.
+"""The command line: nnscratch (python -m nnscratch) train | crosscheck | explain | check | fixtures.
 
 R has the same commands with the same arguments: Rscript r/cli.R ...
 Errors print one line and exit with status 2; a crosscheck that finds the two
@@ -8,13 +8,22 @@ exit with status 1.
 
 import argparse
 import dataclasses
+import re
 import sys
 import time
 
+from . import __version__
 from .check import check_trace
 from .checks import InputError, check_training
 from .explain import explain
-from .fixtures import load_fixture, save_fixture, train_fixture, write_trace_csv
+from .fixtures import (
+    FIXTURE_FOLDER,
+    list_fixtures,
+    load_fixture,
+    save_fixture,
+    train_fixture,
+    write_trace_csv,
+)
 from .page import explain_html
 from .plots import accuracy
 from .spreadsheet import write_explain_xlsx
@@ -36,6 +45,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parser():
     main = OneLineParser(prog="nnscratch", description=__doc__.splitlines()[0])
+    main.add_argument("--version", action="version", version=f"nnscratch {__version__}")
     commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = commands.add_parser("train", help="train a fixture, printing the loss")
@@ -69,6 +79,8 @@ def parser():
     check = commands.add_parser("check", help="check your own network's numbers (a CSV)")
     check.add_argument("fixture")
     check.add_argument("trace", metavar="MINE.csv")
+
+    commands.add_parser("fixtures", help="list the fixtures shipped with nnscratch")
     return main
 
 
@@ -195,11 +207,22 @@ def check_command(arguments):
     return 0 if answer.ok else 1
 
 
+def fixtures_command(arguments):
+    print(f"The fixtures shipped with nnscratch, in {FIXTURE_FOLDER}; each loads by its name.")
+    for name in list_fixtures():
+        f = load_fixture(name)
+        summary = re.split("[.:] ", f.description)[0]
+        line = f"{name:<16} {f.X.shape[0]:>4} x {f.X.shape[1]:<2} {summary}"
+        print(line if len(line) <= 100 else line[:97] + "...")
+    return 0
+
+
 COMMANDS = {
     "train": train_command,
     "crosscheck": crosscheck_command,
     "explain": explain_command,
     "check": check_command,
+    "fixtures": fixtures_command,
 }
 
 if __name__ == "__main__":

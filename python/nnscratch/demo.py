@@ -1,6 +1,6 @@
 """Train a fixture in Python and in R and show that they agree: python -m nnscratch.demo.
 
-With no argument it runs the article's example, fixtures/article.json: each
+With no argument it runs the article's example, the fixture "article": each
 language's final output beside the target, then the cross-language report. With
 --pictures FOLDER it also draws, in both languages, the loss of that run and of the
 two moons (on a log scale), with the moons' decision boundary.
@@ -15,8 +15,8 @@ from .compare import crosscheck
 from .fixtures import FixtureError, load_fixture, train_fixture
 from .network import predict
 
-ARTICLE = Path(__file__).resolve().parents[2] / "fixtures" / "article.json"
-MOONS = ARTICLE.with_name("moons.json")
+ARTICLE = "article"
+MOONS = "moons"
 
 
 def main(argv=None):
@@ -27,8 +27,7 @@ def main(argv=None):
         "fixture",
         nargs="?",
         default=ARTICLE,
-        type=Path,
-        help="a fixture file (default: the article's example)",
+        help="a fixture file, or the name of one shipped with nnscratch (default: article)",
     )
     parser.add_argument(
         "--pictures",

@@ -9,6 +9,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,12 @@ FIELDS = ["format", "name", "description", "X", "y", "layers", "lr", "epochs"]
 OPTIONAL_FIELDS = ["batch_size", "shuffle", "seed", "expected"]
 LAYER_FIELDS = ["weights", "bias", "activation"]
 EXPECTED_FIELDS = ["untrained_half_squared_error", "decimals"]
+
+_PACKAGE = Path(__file__).resolve().parent
+#: The files shipped with nnscratch: ``fixtures/`` and ``r/nnscratch.R`` in the installed
+#: wheel's ``nnscratch/data``, or, in an editable install, in the checkout itself.
+SHIPPED = _PACKAGE / "data" if (_PACKAGE / "data" / "fixtures").is_dir() else _PACKAGE.parents[1]
+FIXTURE_FOLDER = SHIPPED / "fixtures"
 
 
 class FixtureError(InputError):
@@ -83,12 +90,25 @@ class _JSONObject(dict):
         self.repeated = [key for key in self if keys.count(key) > 1]
 
 
+def list_fixtures():
+    """The names of the fixtures shipped with nnscratch, each of which :func:`load_fixture` takes.
+
+    Returns
+    -------
+    list of str
+        In alphabetical order (``"article"``, ...).
+    """
+    return sorted(path.stem for path in FIXTURE_FOLDER.glob("*.json") if path.name != "schema.json")
+
+
 def load_fixture(path, max_bytes=100_000_000):
     """Read and check a fixture.
 
     Parameters
     ----------
     path : str or os.PathLike
+        A fixture file, or the name of a fixture shipped with nnscratch
+        (:func:`list_fixtures`), such as ``"article"``, when no file has that name.
     max_bytes : int
         A larger file is refused before it is read.
 
@@ -103,6 +123,8 @@ def load_fixture(path, max_bytes=100_000_000):
         format; the message names the file and the field. Nothing is written.
     """
     path = os.fspath(path)
+    if path in list_fixtures() and not os.path.exists(path):
+        path = os.fspath(FIXTURE_FOLDER / f"{path}.json")
     try:
         size = os.path.getsize(path)
         if size > max_bytes:

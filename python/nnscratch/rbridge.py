@@ -1,24 +1,37 @@
 """nnscratch's R implementation, run from Python through rpy2.
 
-One embedded R per process: an :class:`RSession` sources ``r/nnscratch.R`` into
-an environment of its own and calls its ``nn_*`` functions. Data cross as numpy
-arrays, one conversion per array (never per epoch, never as a table).
+One embedded R per process: an :class:`RSession` sources ``r/nnscratch.R`` (the copy
+shipped in the package) into an environment of its own and calls its ``nn_*``
+functions. Data cross as numpy arrays, one conversion per array (never per epoch,
+never as a table).
 """
 
 from pathlib import Path
 
 import numpy as np
-import rpy2.robjects as ro
-from rpy2.robjects import default_converter, numpy2ri
-from rpy2.robjects.vectors import ListVector
 
 from .checks import InputError
-from .fixtures import Fixture, FixtureError
+from .fixtures import SHIPPED, Fixture, FixtureError
 from .network import Layer, TrainResult
 from .trace import Trace
 
-#: r/nnscratch.R of the checkout this package is installed from (pip install -e .).
-R_SOURCE = Path(__file__).resolve().parents[2] / "r" / "nnscratch.R"
+# rpy2 3.6 and newer need R 4.5 or newer; with an older R they fail to import
+# ("undefined symbol: R_getVar"), and rpy2 3.5.17 is the one to take.
+NEEDS_R = (
+    "install R 4.1 or newer, then pip install 'nnscratch[r]' "
+    "(with R older than 4.5, add 'rpy2==3.5.17')"
+)
+
+try:
+    import rpy2.robjects as ro
+    from rpy2.robjects import default_converter, numpy2ri
+    from rpy2.robjects.vectors import ListVector
+except (ImportError, OSError, ValueError) as error:  # no rpy2, no R, or the wrong rpy2
+    cause = str(error).splitlines()[0] if str(error) else type(error).__name__
+    raise ImportError(f"R through rpy2 cannot start here ({cause}): {NEEDS_R}") from None
+
+#: The R implementation shipped with this package.
+R_SOURCE = SHIPPED / "r" / "nnscratch.R"
 
 _CONVERTER = default_converter + numpy2ri.converter
 
@@ -44,15 +57,12 @@ class RSession:
     Parameters
     ----------
     source : str or Path
-        The R file to source; by default the checkout's ``r/nnscratch.R``.
+        The R file to source; by default the one shipped with this package.
     """
 
     def __init__(self, source=R_SOURCE):
         if not Path(source).is_file():
-            raise FileNotFoundError(
-                f"{source}: the R implementation is not there; "
-                "RSession needs a checkout of nnscratch"
-            )
+            raise FileNotFoundError(f"{source}: the R implementation is not there")
         self.environment = ro.r["new.env"]()
         ro.r["source"](str(source), local=self.environment)
 
