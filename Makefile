@@ -2,7 +2,8 @@
 PYTHON := .venv/bin/python
 RSCRIPT := Rscript
 
-.PHONY: all setup demo test test-r test-python lint bench docs fixtures clean
+.PHONY: all setup demo test test-r test-python test-wheel lint bench docs fixtures clean \
+	r-package r-install r-check
 
 all: test
 
@@ -20,6 +21,24 @@ test-r: setup
 
 test-python: setup
 	$(PYTHON) -m pytest
+
+# tests/test_wheel.py with the wheel's dependencies installed from the package index, as a
+# user's pip installs them (make test lends them from .venv instead).
+test-wheel: setup
+	NNSCRATCH_WHEEL_FROM_INDEX=1 $(PYTHON) -m pytest tests/test_wheel.py
+
+# The R package, built from r/nnscratch.R and DESCRIPTION (scripts/r-package says how).
+R_TARBALL := build/r/nnscratch_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
+
+r-package:
+	@scripts/r-package
+
+r-install: r-package
+	R CMD INSTALL $(R_TARBALL)
+
+# --no-manual: the PDF manual needs LaTeX; the help pages are checked all the same.
+r-check: r-package
+	cd build/r && R CMD check --no-manual $(notdir $(R_TARBALL))
 
 lint:
 	@scripts/setup --lint
@@ -42,5 +61,5 @@ fixtures: setup
 	$(PYTHON) fixtures/make_fixtures.py
 
 clean:
-	rm -rf .venv python/*.egg-info .pytest_cache .ruff_cache
+	rm -rf .venv python/*.egg-info .pytest_cache .ruff_cache build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

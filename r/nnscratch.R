@@ -17,6 +17,7 @@
 #' For z below about -709, exp(-z) is Inf and the result is exactly 0, the limit.
 #' @param z numeric matrix.
 #' @return numeric matrix of the same shape.
+#' @noRd
 nn_sigmoid <- function(z) {
   1 / (1 + exp(-z))
 }
@@ -24,49 +25,59 @@ nn_sigmoid <- function(z) {
 #' Derivative of the sigmoid at z, written from its output a = nn_sigmoid(z).
 #' @param a numeric matrix.
 #' @return numeric matrix of the same shape.
+#' @noRd
 nn_sigmoid_slope <- function(a) {
   a * (1 - a)
 }
 
 #' Hyperbolic tangent, elementwise.
 #' @param z numeric matrix.
+#' @noRd
 nn_tanh <- function(z) {
   tanh(z)
 }
 
 #' Derivative of tanh at z, written from its output a = tanh(z).
 #' @param a numeric matrix.
+#' @noRd
 nn_tanh_slope <- function(a) {
   1 - a * a
 }
 
 #' Rectified linear unit max(z, 0), elementwise.
 #' @param z numeric matrix.
+#' @noRd
 nn_relu <- function(z) {
   pmax(z, 0)
 }
 
 #' Derivative of relu, from its output: 1 where a > 0, else 0 (so 0 at exactly 0).
 #' @param a numeric matrix.
+#' @noRd
 nn_relu_slope <- function(a) {
   (a > 0) * 1
 }
 
 #' The identity, for regression outputs.
 #' @param z numeric matrix.
+#' @noRd
 nn_linear <- function(z) {
   z
 }
 
 #' Derivative of the identity: 1 everywhere.
 #' @param a numeric matrix.
+#' @noRd
 nn_linear_slope <- function(a) {
   array(1, dim(a))
 }
 
-# One entry per activation, as Python's ACTIVATIONS: `f`, A = f(Z) (steps 3 and 4);
-# `slope`, S = slope(A), the derivative at Z from the output A (step 6);
-# `slope_formula`, the slope as nn_explain writes it, in terms of A (* elementwise).
+#' The activations, one entry each, as Python's ACTIVATIONS.
+#'
+#' `f`, A = f(Z) (steps 3 and 4); `slope`, S = slope(A), the derivative at Z from the
+#' output A (step 6); `slope_formula`, the slope as nn_explain writes it, in terms of A
+#' (* elementwise).
+#' @export
 nn_activations <- list(
   sigmoid = list(f = nn_sigmoid, slope = nn_sigmoid_slope, slope_formula = "A * (1 - A)"),
   tanh = list(f = nn_tanh, slope = nn_tanh_slope, slope_formula = "1 - A * A"),
@@ -86,6 +97,7 @@ nn_activations <- list(
 #' @param activation a name of nn_activations.
 #' @return list(weights, bias, activation), the numbers stored as doubles. Nothing in
 #'   nnscratch changes a layer in place: training makes new layers.
+#' @export
 nn_layer <- function(weights, bias, activation = "sigmoid") {
   if (is.numeric(weights)) {
     storage.mode(weights) <- "double"
@@ -101,6 +113,7 @@ nn_layer <- function(weights, bias, activation = "sigmoid") {
 #' @param n_inputs,n_units the layer's shape.
 #' @param bias give the layer a bias.
 #' @return list(weights, bias, state).
+#' @noRd
 nn_uniform_init <- function(state, n_inputs, n_units, bias) {
   weights <- nn_lehmer_uniform(state, n_inputs * n_units)
   state <- weights$state
@@ -120,6 +133,7 @@ nn_uniform_init <- function(state, n_inputs, n_units, bias) {
 #' limit = sqrt(6 / (n_inputs + n_units)) keeps the variance of the signal about
 #' the same from layer to layer.
 #' @inheritParams nn_uniform_init
+#' @noRd
 nn_glorot_init <- function(state, n_inputs, n_units, bias) {
   draws <- nn_lehmer_uniform(state, n_inputs * n_units)
   limit <- sqrt(6 / (n_inputs + n_units))
@@ -130,6 +144,9 @@ nn_glorot_init <- function(state, n_inputs, n_units, bias) {
   )
 }
 
+#' The ways nn_init_layers draws weights, as Python's INITIALISERS: "uniform" (the
+#' article's) and "glorot".
+#' @export
 nn_initialisers <- list(uniform = nn_uniform_init, glorot = nn_glorot_init)
 
 #' Layers with seeded random weights, the same to the bit as Python's init_layers.
@@ -142,6 +159,7 @@ nn_initialisers <- list(uniform = nn_uniform_init, glorot = nn_glorot_init)
 #'   the weights are drawn row by row, then the bias.
 #' @param bias give each layer a bias, or none.
 #' @return list of layers.
+#' @export
 nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = TRUE) {
   if (length(activations) == 1) {
     activations <- rep(activations, length(sizes) - 1) # one name for all
@@ -181,6 +199,7 @@ nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = 
 #' @param X numeric matrix, n_samples x n_features.
 #' @return list(layer_input, activation): per layer, the n_samples x n_units
 #'   matrices Z_l = A_{l-1} W_l + b_l and A_l = f(Z_l), with A_0 = X.
+#' @export
 nn_forward <- function(layers, X) {
   layer_input <- activation <- vector("list", length(layers))
   for (l in seq_along(layers)) {
@@ -202,6 +221,7 @@ nn_forward <- function(layers, X) {
 #' @param error step 5: E = y - output.
 #' @return list(slope, delta, error_at_layer): per layer, n_samples x n_units
 #'   matrices; error_at_layer is NULL for the output layer.
+#' @export
 nn_backward <- function(layers, activation, error) {
   n_layers <- length(layers)
   slope <- delta <- error_at_layer <- vector("list", n_layers)
@@ -234,6 +254,7 @@ nn_backward <- function(layers, activation, error) {
 #'   and every quantity the iteration computed; the per-layer quantities are lists of
 #'   n_samples x n_units matrices, error_at_layer NULL for the output layer; error is
 #'   n_samples x n_outputs; loss is mean(error^2) / 2.
+#' @export
 nn_step <- function(layers, X, y, lr) {
   # Steps 2 to 4: the forward pass.
   forward <- nn_forward(layers, X)
@@ -264,8 +285,10 @@ nn_step <- function(layers, X, y, lr) {
 #'
 #' @param layers the initial network (a list of layers, as nn_layer makes them); R
 #'   copies it, so the caller's stays as it was.
-#' @param X numeric matrix, n_samples x n_features.
-#' @param y numeric matrix, n_samples x n_outputs.
+#' @param X numeric matrix, n_samples x n_features; or a data.frame of numeric columns.
+#' @param y numeric matrix, n_samples x n_outputs; or a factor, one class per sample,
+#'   which trains as its one-hot matrix (nn_one_hot(y): one output per level, in the
+#'   order of levels(y); nn_predict_class then gives each sample's level by number).
 #' @param lr learning rate, above 0.
 #' @param epochs number of passes over the data, 0 or more.
 #' @param trace record every quantity of every step of every iteration.
@@ -288,15 +311,21 @@ nn_step <- function(layers, X, y, lr) {
 #'   samples and the loss always); NULL: all.
 #' @param trace_limit bytes the trace may take; a run whose trace would take more is
 #'   refused before it starts, with the estimate.
-#' @return list(layers = <trained>, loss = <numeric, one per epoch, over all its
-#'   batches, each before its update>, trace = <a trace, or NULL>, state = <the
-#'   generator's state at the end>).
+#' @return an nn_result: list(layers = <trained>, loss = <numeric, one per epoch, over
+#'   all its batches, each before its update>, trace = <an nn_trace, or NULL>, state =
+#'   <the generator's state at the end>), with print, summary, plot and predict methods.
 #' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
 #'   and for lr when training diverges: at the first update that gives a number
 #'   that is not finite, naming its epoch and iteration.
+#' @export
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
                      shuffle = FALSE, seed = NULL, first_epoch = 1, progress = NULL,
                      trace_every = 1, trace_quantities = NULL, trace_limit = 1e9) {
+  if (is.factor(y)) {
+    y <- nn_one_hot(y)
+  }
+  X <- nn_as_matrix(X, "X")
+  y <- nn_as_matrix(y, "y")
   nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
   nn_check_recording(
     layers, X, batch_size, epochs, first_epoch, trace, progress, trace_every, trace_quantities,
@@ -334,16 +363,21 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       progress(epoch, epoch_loss)
     }
   }
-  list(layers = layers, loss = loss,
-       trace = if (is.null(recorder)) NULL else nn_recorded_trace(recorder), state = state)
+  structure(
+    list(layers = layers, loss = loss,
+         trace = if (is.null(recorder)) NULL else nn_recorded_trace(recorder), state = state),
+    class = "nn_result"
+  )
 }
 
 #' The network's output for X.
 #'
 #' @param layers list of layers.
-#' @param X numeric matrix, n_samples x n_features.
+#' @param X numeric matrix, n_samples x n_features; or a data.frame of numeric columns.
 #' @return numeric matrix, n_samples x n_outputs.
+#' @export
 nn_predict <- function(layers, X) {
+  X <- nn_as_matrix(X, "X")
   nn_check_network(layers, X)
   nn_forward(layers, X)$activation[[length(layers)]]
 }
@@ -357,12 +391,105 @@ nn_predict <- function(layers, X) {
 #' in Python's predict_class.
 #' @inheritParams nn_predict
 #' @return integer vector, one per sample.
+#' @export
 nn_predict_class <- function(layers, X) {
   output <- nn_predict(layers, X)
   if (ncol(output) == 1) {
     return(as.integer(output[, 1] >= 0.5))
   }
   max.col(output, ties.method = "first")
+}
+
+#' One column per class: 1 where the sample is of that class, 0 elsewhere.
+#'
+#' The y that nn_train takes for classes: nn_train(layers, X, y) with a factor y trains on
+#' nn_one_hot(y). Python's one_hot gives the same matrix.
+#' @param y the class of each sample: a factor, or a vector of numbers or strings.
+#' @param classes the classes, in the order of the columns; NULL: the levels of a factor,
+#'   or else the distinct values of y, sorted (strings by their bytes, as Python sorts).
+#' @return numeric matrix, length(y) x length(classes), with the classes as column names.
+#' @export
+nn_one_hot <- function(y, classes = NULL) {
+  if (is.null(classes)) {
+    classes <- if (is.factor(y)) levels(y) else sort(unique(y), method = "radix")
+  }
+  labels <- as.character(y)
+  unknown <- !(labels %in% as.character(classes))
+  if (any(unknown)) {
+    nn_input_error("y", sprintf(
+      "sample %d is of class '%s', which is not one of the classes (%s)",
+      which(unknown)[1], labels[unknown][1], paste(classes, collapse = ", ")
+    ))
+  }
+  encoded <- outer(labels, as.character(classes), "==") * 1
+  dimnames(encoded) <- list(NULL, as.character(classes))
+  encoded
+}
+
+# A network in one line: "4 -> 3 sigmoid -> 1 sigmoid", its inputs and each layer's units.
+nn_describe_network <- function(layers) {
+  units <- vapply(layers, function(layer) sprintf("%d %s", ncol(layer$weights), layer$activation),
+                  "")
+  paste(c(nrow(layers[[1]]$weights), units), collapse = " -> ")
+}
+
+#' What nn_train returned, in a few lines (print) or per layer (summary).
+#'
+#' Python's TrainResult shows the same lines.
+#' @param x,object an nn_result, as nn_train returns it.
+#' @param ... unused.
+#' @return format: the lines, as a character vector; print: x, invisibly; summary: a
+#'   data.frame, one row per layer of the trained network: its inputs, units,
+#'   activation, whether it has a bias, and the smallest and largest weight.
+#' @export
+format.nn_result <- function(x, ...) {
+  epochs <- length(x$loss)
+  c(
+    paste("Trained network", nn_describe_network(x$layers)),
+    if (epochs == 0) {
+      "no epochs: the layers are the initial ones"
+    } else {
+      sprintf("loss %.6g in epoch 1, %.6g in epoch %d", x$loss[1], x$loss[epochs], epochs)
+    },
+    if (is.null(x$trace)) "no trace" else sprintf("traced iterations: %d", length(x$trace$loss))
+  )
+}
+
+#' @rdname format.nn_result
+#' @export
+print.nn_result <- function(x, ...) {
+  cat(format(x), sep = "\n")
+  invisible(x)
+}
+
+#' @rdname format.nn_result
+#' @export
+summary.nn_result <- function(object, ...) {
+  layers <- object$layers
+  data.frame(
+    layer = seq_along(layers),
+    inputs = vapply(layers, function(layer) nrow(layer$weights), 1L),
+    units = vapply(layers, function(layer) ncol(layer$weights), 1L),
+    activation = vapply(layers, function(layer) layer$activation, ""),
+    bias = vapply(layers, function(layer) !is.null(layer$bias), TRUE),
+    smallest_weight = vapply(layers, function(layer) min(layer$weights), 1),
+    largest_weight = vapply(layers, function(layer) max(layer$weights), 1)
+  )
+}
+
+#' The trained network's output, or its classes, for new data.
+#'
+#' @param object an nn_result, as nn_train returns it.
+#' @param newdata numeric matrix or data.frame, n_samples x n_features.
+#' @param type "output" (nn_predict) or "class" (nn_predict_class).
+#' @param ... unused.
+#' @return as nn_predict or nn_predict_class.
+#' @export
+predict.nn_result <- function(object, newdata, type = c("output", "class"), ...) {
+  if (match.arg(type) == "class") {
+    return(nn_predict_class(object$layers, newdata))
+  }
+  nn_predict(object$layers, newdata)
 }
 
 #' Compare backprop's update with central finite differences, for every weight and bias.
@@ -381,6 +508,7 @@ nn_predict_class <- function(layers, X) {
 #' @param h the step.
 #' @return the largest relative error, |backprop - numerical| / max(|backprop|,
 #'   |numerical|, 1e-8), over every weight and bias.
+#' @export
 nn_gradient_check <- function(layers, X, y, h = 1e-3) {
   nn_check_training(layers, X, y, 1, 0)
   lr <- 2^20
@@ -440,6 +568,7 @@ nn_per_sample <- c("samples", "layer_input", "activation", "error", "slope", "de
 #' @return data.frame with columns layer, quantity, step; layers count from 1; the
 #'   batch's samples belong to layer 0, the input, at step 0. loss is listed with
 #'   the output layer at step 5.
+#' @export
 nn_trace_steps <- function(n_layers) {
   steps <- list(c(0, "samples", 0))
   for (layer in seq_len(n_layers)) {
@@ -469,6 +598,7 @@ nn_trace_steps <- function(n_layers) {
 #' @param quantities the names of nn_layer_quantities to keep (NULL: all). The samples
 #'   and the loss are always kept.
 #' @return data.frame with columns layer, quantity, rows, cols.
+#' @noRd
 nn_trace_shapes <- function(layers, batch_size, quantities = NULL) {
   steps <- nn_trace_steps(length(layers))
   kept <- steps$quantity %in% nn_layer_quantities &
@@ -486,6 +616,7 @@ nn_trace_shapes <- function(layers, batch_size, quantities = NULL) {
 #' How many bytes a trace of iterations updates takes: 8 per number.
 #' @inheritParams nn_trace_shapes
 #' @param iterations number of updates.
+#' @noRd
 nn_trace_bytes <- function(layers, batch_size, iterations, quantities = NULL) {
   shapes <- nn_trace_shapes(layers, batch_size, quantities)
   8 * iterations * (batch_size + 1 + sum(shapes$rows * shapes$cols))
@@ -493,6 +624,7 @@ nn_trace_bytes <- function(layers, batch_size, iterations, quantities = NULL) {
 
 #' An unfilled trace (every value NA, every sample 0) for iterations updates.
 #' @inheritParams nn_trace_bytes
+#' @noRd
 nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
   recorded <- lapply(layers, function(layer) list())
   shapes <- nn_trace_shapes(layers, batch_size, quantities)
@@ -500,11 +632,11 @@ nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
     recorded[[shapes$layer[i]]][[shapes$quantity[i]]] <-
       array(NA_real_, c(iterations, shapes$rows[i], shapes$cols[i]))
   }
-  list(
+  structure(list(
     epoch = integer(iterations), iteration = integer(iterations),
     samples = matrix(0L, iterations, batch_size), loss = rep(NA_real_, iterations),
     layers = recorded
-  )
+  ), class = "nn_trace")
 }
 
 #' How many of the epochs first_epoch to first_epoch + epochs - 1 have a number that is
@@ -527,6 +659,7 @@ nn_recorded_epochs <- function(first_epoch, epochs, every) {
 #' @return an environment holding trace (without its arrays), blocks, layer, quantity,
 #'   per_sample (whether each block has a row per sample), every and filled (how many
 #'   iterations are recorded).
+#' @noRd
 nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch = 1, every = 1,
                             quantities = NULL) {
   iterations <- nn_recorded_epochs(first_epoch, epochs, every) * ceiling(n_samples / batch_size)
@@ -554,6 +687,7 @@ nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch =
 #' @param epoch,iteration from 1.
 #' @param rows the rows of X the batch took, as nn_batches gives them.
 #' @param now what nn_step returned; its weights and bias are those after the update.
+#' @noRd
 nn_record <- function(recorder, epoch, iteration, rows, now) {
   if (epoch %% recorder$every != 0) {
     return(invisible(NULL))
@@ -606,6 +740,7 @@ nn_recorded_trace <- function(recorder) {
 #' @param now what nn_step returned.
 #' @return per quantity of nn_layer_quantities, a list of one matrix per layer (NULL
 #'   where a layer has none).
+#' @noRd
 nn_step_values <- function(now) {
   n_layers <- length(now$layers)
   list(
@@ -621,6 +756,7 @@ nn_step_values <- function(now) {
 
 #' The rows of nn_trace_steps() that trace holds.
 #' @param trace a trace.
+#' @noRd
 nn_trace_quantities <- function(trace) {
   steps <- nn_trace_steps(length(trace$layers))
   held <- mapply(function(layer, quantity) {
@@ -635,6 +771,7 @@ nn_trace_quantities <- function(trace) {
 #' @param trace a trace.
 #' @param layer layer number, from 1 (0 for samples).
 #' @param quantity a quantity of nn_trace_steps().
+#' @noRd
 nn_trace_block <- function(trace, layer, quantity) {
   if (quantity == "samples") {
     return(array(trace$samples, c(dim(trace$samples), 1)))
@@ -651,6 +788,7 @@ nn_trace_block <- function(trace, layer, quantity) {
 #' @param trace a trace.
 #' @param quantity a quantity of nn_trace_steps().
 #' @param n_rows rows of its array.
+#' @noRd
 nn_trace_rows_used <- function(trace, quantity, n_rows) {
   if (quantity %in% nn_per_sample) {
     return(trace$samples > 0)
@@ -666,6 +804,7 @@ nn_trace_rows_used <- function(trace, quantity, n_rows) {
 #'   iteration by iteration, in the order of nn_trace_steps() within an iteration,
 #'   and row by row within a matrix. row is the position in the batch; the samples
 #'   of step 0 say which row of X each position holds.
+#' @export
 nn_trace_table <- function(trace) {
   iterations <- length(trace$loss)
   steps <- nn_trace_quantities(trace)
@@ -699,6 +838,54 @@ nn_trace_table <- function(trace) {
   table
 }
 
+#' A trace in a few lines (print), or per quantity (summary).
+#'
+#' Python's Trace shows the same lines.
+#' @param x,object an nn_trace, as nn_train(..., trace = TRUE) returns it in $trace.
+#' @param ... unused.
+#' @return format: the lines, as a character vector; print: x, invisibly; summary: a
+#'   data.frame, one row per (layer, quantity) in the order of nn_trace_steps: step,
+#'   layer, quantity, rows and cols of one iteration's matrix, and the smallest and
+#'   largest number recorded.
+#' @export
+format.nn_trace <- function(x, ...) {
+  epochs <- unique(x$epoch)
+  iterations <- length(x$loss)
+  lines <- if (iterations == 0) "Trace of no iterations" else sprintf(
+    "Trace of iterations 1 to %d: epochs %d to %d, %d per epoch",
+    iterations, epochs[1], epochs[length(epochs)], iterations %/% length(epochs)
+  )
+  c(lines, vapply(seq_along(x$layers), function(l) {
+    sprintf("layer %d: %s", l, paste(names(x$layers[[l]]), collapse = ", "))
+  }, ""))
+}
+
+#' @rdname format.nn_trace
+#' @export
+print.nn_trace <- function(x, ...) {
+  cat(format(x), sep = "\n")
+  invisible(x)
+}
+
+#' @rdname format.nn_trace
+#' @export
+summary.nn_trace <- function(object, ...) {
+  steps <- nn_trace_quantities(object)
+  blocks <- Map(function(layer, quantity) nn_trace_block(object, layer, quantity),
+                steps$layer, steps$quantity)
+  range_of <- function(block, which) {
+    if (all(is.na(block))) NA_real_ else which(block, na.rm = TRUE)
+  }
+  data.frame(
+    steps[c("step", "layer", "quantity")],
+    rows = vapply(blocks, function(block) dim(block)[2], 1L),
+    cols = vapply(blocks, function(block) dim(block)[3], 1L),
+    smallest = vapply(blocks, range_of, 1, min),
+    largest = vapply(blocks, range_of, 1, max),
+    row.names = NULL
+  )
+}
+
 # ---- Checks ----------------------------------------------------------------------
 # Checks on a network and its data, with messages that name the field at fault.
 # Python has the same checks in the same order with the same messages, so that a
@@ -721,6 +908,7 @@ nn_categories <- c(
 #' @param path the file it came from, or NULL; with a path the error is also of
 #'   class nnscratch_fixture_error.
 #' @param category a name of nn_categories, carried by the condition.
+#' @export
 nn_input_error <- function(field, problem, path = NULL, category = "value") {
   message <- if (is.null(field)) problem else paste0(field, ": ", problem)
   class <- "nnscratch_input_error"
@@ -742,6 +930,7 @@ nn_input_error <- function(field, problem, path = NULL, category = "value") {
 #' the sign of zero.
 #' @param x numeric vector of finite numbers.
 #' @return character vector.
+#' @noRd
 nn_format_numbers <- function(x) {
   text <- sprintf("%.15g", x)
   for (digits in c(16, 17)) {
@@ -757,6 +946,7 @@ nn_format_numbers <- function(x) {
 #' A short description of a value for an error message: the number, or its JSON type.
 #' @param value anything.
 #' @return a string.
+#' @noRd
 nn_describe <- function(value) {
   if (is.numeric(value) && length(value) == 1) {
     if (is.nan(value)) return("NaN")
@@ -771,10 +961,28 @@ nn_describe <- function(value) {
   paste("a", class(value)[1])
 }
 
+# X or y as the checks take them: a data.frame of numeric columns becomes a matrix;
+# anything else stays as it is.
+nn_as_matrix <- function(value, field) {
+  if (!is.data.frame(value)) {
+    return(value)
+  }
+  for (column in names(value)) {
+    if (!is.numeric(value[[column]])) {
+      nn_input_error(field, sprintf(
+        "column '%s' is not numeric; %s takes numbers only (classes go in y, one-hot)",
+        column, field
+      ), category = "structure")
+    }
+  }
+  as.matrix(value)
+}
+
 #' Refuse anything but a non-empty, finite numeric array of ndim dimensions.
 #' @param value the array.
 #' @param field its name, for the message.
 #' @param ndim 1 (a vector, no dim attribute) or 2 (a matrix).
+#' @noRd
 nn_check_array <- function(value, field, ndim) {
   shaped <- if (ndim == 1) is.null(dim(value)) else is.matrix(value)
   if (!is.numeric(value) || !shaped) {
@@ -794,6 +1002,7 @@ nn_check_array <- function(value, field, ndim) {
 #' Check that layers form a network and that X fits its first layer.
 #' @param layers list of layers.
 #' @param X numeric matrix, n_samples x n_features.
+#' @noRd
 nn_check_network <- function(layers, X) {
   if (length(layers) == 0) {
     nn_input_error("layers", "must hold at least one layer", category = "shape")
@@ -844,6 +1053,7 @@ nn_check_network <- function(layers, X) {
 
 #' Check everything nn_train is given, in the order Python checks it too.
 #' @inheritParams nn_train
+#' @noRd
 nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuffle = FALSE,
                               seed = NULL, first_epoch = 1) {
   nn_check_network(layers, X)
@@ -880,6 +1090,7 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
 
 #' A seed of the Lehmer generator: a whole number from 1 to 2^31 - 2.
 #' @param seed the seed.
+#' @noRd
 nn_check_seed <- function(seed) {
   nn_check_whole(seed, "seed", 1, nn_lehmer_modulus - 1)
 }
@@ -888,6 +1099,7 @@ nn_check_seed <- function(seed) {
 #' @param value the value.
 #' @param field its name, for the message.
 #' @param low,high the limits; high = NULL for none.
+#' @noRd
 nn_check_whole <- function(value, field, low, high = NULL) {
   whole <- nn_is_number(value) && is.finite(value) && value == round(value)
   if (!(whole && value >= low && (is.null(high) || value <= high))) {
@@ -901,6 +1113,7 @@ nn_check_whole <- function(value, field, low, high = NULL) {
 #' A trace that would take more than trace_limit bytes is refused here, before
 #' training starts, with the estimate.
 #' @inheritParams nn_train
+#' @noRd
 nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace, progress,
                                trace_every, trace_quantities, trace_limit) {
   if (!(isTRUE(trace) || isFALSE(trace))) {
@@ -949,6 +1162,7 @@ nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace
 #' overflows: then each number is looked at).
 #' @param now what nn_step returned.
 #' @param epoch,iteration where training is, from 1.
+#' @noRd
 nn_check_finite <- function(now, epoch, iteration) {
   total <- now$loss
   for (layer in now$layers) {
@@ -990,6 +1204,7 @@ nn_lehmer_multiplier <- 16807
 
 #' The next state: a whole number from 1 to nn_lehmer_modulus - 1.
 #' @param state the current state.
+#' @noRd
 nn_lehmer_next <- function(state) {
   (nn_lehmer_multiplier * state) %% nn_lehmer_modulus
 }
@@ -998,6 +1213,7 @@ nn_lehmer_next <- function(state) {
 #' @param state the current state.
 #' @param count how many draws.
 #' @return list(draws = <numeric, count>, state = <the new state>).
+#' @noRd
 nn_lehmer_uniform <- function(state, count) {
   draws <- numeric(count)
   for (i in seq_len(count)) {
@@ -1013,6 +1229,7 @@ nn_lehmer_uniform <- function(state, count) {
 #' @param n how many.
 #' @param state the current state.
 #' @return list(order = <integer, n>, state = <the new state>).
+#' @noRd
 nn_lehmer_shuffle <- function(n, state) {
   order <- seq_len(n)
   for (i in rev(seq_len(n))[-n]) {
@@ -1035,6 +1252,7 @@ nn_lehmer_shuffle <- function(n, state) {
 #' @return list(batches, state): per batch, list(rows = <the rows of X it takes>,
 #'   X = <those rows of X>, y = <those rows of y>); the generator's state after the
 #'   shuffle.
+#' @export
 nn_batches <- function(X, y, batch_size, shuffle, state) {
   n_samples <- nrow(X)
   if (!shuffle && batch_size >= n_samples) { # the data as it is: taking its rows would copy it
@@ -1099,6 +1317,7 @@ nn_fixture_folder <- function() {
 #' The names of the fixtures shipped with nnscratch, each of which nn_load_fixture takes.
 #'
 #' @return character vector, in alphabetical order ("article", ...).
+#' @export
 nn_list_fixtures <- function() {
   files <- list.files(nn_fixture_folder(), pattern = "\\.json$")
   sort(sub("\\.json$", "", files[files != "schema.json"]), method = "radix")
@@ -1109,14 +1328,16 @@ nn_list_fixtures <- function() {
 #' @param path a fixture file, or the name of a fixture shipped with nnscratch
 #'   (nn_list_fixtures()), such as "article", when no file has that name.
 #' @param max_bytes a larger file is refused before it is read.
-#' @return list(name, description, X, y, layers, lr, epochs, batch_size, shuffle,
-#'   seed, expected): batch_size and seed NULL when the file has none, shuffle
-#'   FALSE; expected NULL, or list(untrained_half_squared_error = <matrix of y's
-#'   shape>, decimals): the (y - output)^2 / 2 of the initial network, which the
-#'   tests of both languages check to that many decimals.
+#' @return an nn_fixture, with print, summary and plot methods: list(name,
+#'   description, X, y, layers, lr, epochs, batch_size, shuffle, seed, expected):
+#'   batch_size and seed NULL when the file has none, shuffle FALSE; expected NULL,
+#'   or list(untrained_half_squared_error = <matrix of y's shape>, decimals): the
+#'   (y - output)^2 / 2 of the initial network, which the tests of both languages
+#'   check to that many decimals.
 #' @section Errors: an error of class nnscratch_fixture_error if the file cannot
 #'   be read, is too large, is not UTF-8 JSON, or breaks the format; the message
 #'   names the file and the field. Nothing is written.
+#' @export
 nn_load_fixture <- function(path, max_bytes = 1e8) {
   if (length(path) == 1 && path %in% nn_list_fixtures() && !file.exists(path)) {
     path <- file.path(nn_fixture_folder(), paste0(path, ".json"))
@@ -1189,13 +1410,13 @@ nn_read_fixture <- function(content) {
   seed <- content[["seed"]]
   nn_check_training(layers, X, y, content$lr, content$epochs, batch_size, shuffle, seed)
   expected <- content[["expected"]]
-  list(
+  structure(list(
     name = content$name, description = content$description, X = X, y = y,
     layers = layers, lr = as.numeric(content$lr), epochs = as.integer(content$epochs),
     batch_size = if (is.null(batch_size)) NULL else as.integer(batch_size),
     shuffle = shuffle, seed = if (is.null(seed)) NULL else as.numeric(seed),
     expected = if (is.null(expected)) NULL else nn_read_expected(expected, y)
-  )
+  ), class = "nn_fixture")
 }
 
 # A JSON object with all the keys required, maybe some optional, each once.
@@ -1303,10 +1524,53 @@ nn_read_numbers <- function(value, field, row = NULL) {
   as.numeric(unlist(value))
 }
 
+#' A fixture in a few lines (print), or per column of its data (summary).
+#'
+#' Python's Fixture shows the same lines.
+#' @param x,object an nn_fixture, as nn_load_fixture returns it.
+#' @param ... unused.
+#' @return format: the lines, as a character vector; print: x, invisibly; summary: a
+#'   data.frame, one row per column of X and of y: its smallest, mean and largest value.
+#' @export
+format.nn_fixture <- function(x, ...) {
+  f <- x
+  batches <- "full batch"
+  if (!is.null(f[["batch_size"]])) {
+    batches <- sprintf("batches of %d", f$batch_size)
+  }
+  shuffled <- if (isTRUE(f[["shuffle"]])) sprintf(", shuffled (seed %d)", f$seed) else ""
+  c(
+    sprintf("Fixture %s: X %d x %d, y %d x %d", f$name, nrow(f$X), ncol(f$X), nrow(f$y), ncol(f$y)),
+    sprintf("network %s; lr %g, epochs %d, %s%s", nn_describe_network(f$layers), f$lr, f$epochs,
+            batches, shuffled),
+    strsplit(f$description, "[.:] ")[[1]][1]
+  )
+}
+
+#' @rdname format.nn_fixture
+#' @export
+print.nn_fixture <- function(x, ...) {
+  cat(format(x), sep = "\n")
+  invisible(x)
+}
+
+#' @rdname format.nn_fixture
+#' @export
+summary.nn_fixture <- function(object, ...) {
+  data <- cbind(object$X, object$y)
+  data.frame(
+    column = c(sprintf("X[, %d]", seq_len(ncol(object$X))),
+               sprintf("y[, %d]", seq_len(ncol(object$y)))),
+    smallest = apply(data, 2, min), mean = colMeans(data), largest = apply(data, 2, max),
+    row.names = NULL
+  )
+}
+
 #' nn_train the fixture's network on its data, with all its settings.
 #' @param fixture a fixture, as nn_load_fixture returns it.
 #' @param trace,progress,... as in nn_train (trace_every, trace_quantities, trace_limit).
 #' @return as nn_train.
+#' @export
 nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL, ...) {
   f <- fixture
   nn_train(f$layers, f$X, f$y, f$lr, f$epochs, trace = trace, batch_size = f[["batch_size"]],
@@ -1320,6 +1584,7 @@ nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL, ...) {
 #' write never leaves a half-written file.
 #' @param fixture list(name, description, X, y, layers, lr, epochs).
 #' @param path the file.
+#' @export
 nn_save_fixture <- function(fixture, path) {
   f <- fixture
   nn_check_training(f$layers, f$X, f$y, f$lr, f$epochs, f[["batch_size"]],
@@ -1389,6 +1654,7 @@ nn_json_matrix <- function(matrix, indent) {
 #' writes the same header and rows for the same run.
 #' @param trace a trace.
 #' @param path the file.
+#' @export
 nn_write_trace_csv <- function(trace, path) {
   table <- nn_trace_table(trace)
   table$value <- nn_format_numbers(table$value)
@@ -1401,6 +1667,7 @@ nn_write_trace_csv <- function(trace, path) {
 #' A write that fails half-way leaves the file at path as it was.
 #' @param path the file.
 #' @param content one string (written as UTF-8), or a raw vector.
+#' @noRd
 nn_write_atomically <- function(path, content) {
   temporary <- tempfile(paste0(".", basename(path), "."), tmpdir = dirname(path), fileext = ".tmp")
   on.exit(unlink(temporary))
@@ -1424,6 +1691,7 @@ nn_class_colours <- c("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
 #' @param X numeric matrix, samples x features.
 #' @param y numeric matrix, samples x outputs: 0 or 1 in one column, or one-hot in several.
 #' @return a number, or NULL when y holds anything but 0 and 1 (a regression).
+#' @export
 nn_accuracy <- function(layers, X, y) {
   if (!all(y %in% c(0, 1))) {
     return(NULL)
@@ -1436,6 +1704,7 @@ nn_accuracy <- function(layers, X, y) {
 #' @param result what nn_train returned.
 #' @param fixture the fixture it trained, with its settings.
 #' @return a string.
+#' @noRd
 nn_plot_title <- function(result, fixture) {
   batches <- if (is.null(fixture[["batch_size"]])) "" else
     sprintf(", batches of %d", fixture$batch_size)
@@ -1445,24 +1714,33 @@ nn_plot_title <- function(result, fixture) {
           ended)
 }
 
-#' Write a PNG: the loss of every epoch, and beside it, for data of two features,
-#' the decision boundary of the trained network with the samples.
+#' Draw the loss of every epoch, and beside it, for data of two features, the decision
+#' boundary of the trained network with the samples: on the current device (RStudio's
+#' Plots pane), or into a PNG file.
 #'
 #' The title gives the run's settings and its accuracy (for classes); the boundary has
 #' a colour bar (one output) or a legend of the classes. The same run gives the same
 #' bytes.
 #' @param result what nn_train returned.
 #' @param fixture the fixture whose data the network was trained on, with its settings.
-#' @param path the file.
+#' @param path a PNG file to write, or NULL to draw on the current device.
 #' @param log_scale draw the loss on a logarithmic axis, where its late drops show.
-#' @param dpi pixels per inch: the picture is 11 x 4.5 inches with a boundary, else 6 x 4.5.
-nn_plot_training <- function(result, fixture, path, log_scale = FALSE, dpi = 100) {
+#' @param dpi pixels per inch of the PNG: the picture is 11 x 4.5 inches with a boundary,
+#'   else 6 x 4.5.
+#' @return path, invisibly.
+#' @export
+nn_plot_training <- function(result, fixture, path = NULL, log_scale = FALSE, dpi = 100) {
   nn_check_whole(dpi, "dpi", 1)
   two_features <- ncol(fixture$X) == 2
-  temporary <- tempfile(fileext = ".png")
-  on.exit(unlink(temporary))
-  grDevices::png(temporary, width = (if (two_features) 11 else 6) * dpi, height = 4.5 * dpi,
-                 res = dpi, pointsize = 10, type = "cairo")
+  if (is.null(path)) {
+    old <- graphics::par(no.readonly = TRUE)
+    on.exit(graphics::par(old))
+  } else {
+    temporary <- tempfile(fileext = ".png")
+    on.exit(unlink(temporary))
+    grDevices::png(temporary, width = (if (two_features) 11 else 6) * dpi, height = 4.5 * dpi,
+                   res = dpi, pointsize = 10, type = "cairo")
+  }
   panels <- if (two_features && ncol(fixture$y) == 1) 3 else if (two_features) 2 else 1
   graphics::layout(matrix(seq_len(panels), 1), widths = c(5, 5, 0.8)[seq_len(panels)])
   graphics::par(oma = c(0, 0, 2, 0), cex = 1) # layout() shrinks text when it has 3 panels
@@ -1471,8 +1749,11 @@ nn_plot_training <- function(result, fixture, path, log_scale = FALSE, dpi = 100
     nn_draw_boundary(result$layers, fixture$X, fixture$y)
   }
   graphics::mtext(nn_plot_title(result, fixture), outer = TRUE, cex = 1.2)
-  grDevices::dev.off()
-  nn_write_atomically(path, readBin(temporary, "raw", file.size(temporary)))
+  if (!is.null(path)) {
+    grDevices::dev.off()
+    nn_write_atomically(path, readBin(temporary, "raw", file.size(temporary)))
+  }
+  invisible(path)
 }
 
 nn_draw_loss <- function(loss, log_scale) {
@@ -1523,6 +1804,60 @@ nn_draw_boundary <- function(layers, X, y) {
   }
 }
 
+#' Plot a trained network, a fixture or a trace, on the current device.
+#'
+#' A trained network (nn_result): its loss, and with its fixture the rest of
+#' nn_plot_training. A fixture: its samples, coloured by class where y holds classes
+#' (two features: one against the other; more: every pair; one: y against it). A trace:
+#' each number of one quantity, a line over the iterations.
+#' @param x an nn_result, an nn_fixture or an nn_trace.
+#' @param fixture for an nn_result: the fixture it was trained on, or NULL.
+#' @param quantity for an nn_trace: "loss", or one of nn_layer_quantities it holds.
+#' @param layer for an nn_trace: the layer of that quantity, from 1.
+#' @param ... unused.
+#' @return x, invisibly.
+#' @export
+plot.nn_result <- function(x, fixture = NULL, ...) {
+  if (is.null(fixture)) {
+    nn_draw_loss(x$loss, FALSE)
+  } else {
+    nn_plot_training(x, fixture)
+  }
+  invisible(x)
+}
+
+#' @rdname plot.nn_result
+#' @export
+plot.nn_fixture <- function(x, ...) {
+  X <- x$X
+  y <- x$y
+  classes <- if (ncol(y) > 1) max.col(y, ties.method = "first") - 1 else as.integer(y[, 1] >= 0.5)
+  colours <- if (all(y %in% c(0, 1))) nn_class_colours[classes %% 5 + 1] else "black"
+  if (ncol(X) == 1) {
+    graphics::plot(X[, 1], y[, 1], xlab = "feature 1", ylab = "y", main = x$name)
+  } else if (ncol(X) == 2) {
+    graphics::plot(X[, 1], X[, 2], col = colours, pch = 19, xlab = "feature 1",
+                   ylab = "feature 2", main = x$name)
+  } else {
+    graphics::pairs(X, col = colours, pch = 19, main = x$name)
+  }
+  invisible(x)
+}
+
+#' @rdname plot.nn_result
+#' @export
+plot.nn_trace <- function(x, quantity = "loss", layer = length(x$layers), ...) {
+  held <- nn_trace_quantities(x)
+  if (!any(held$quantity == quantity & (quantity == "loss" | held$layer == layer))) {
+    nn_input_error("quantity", sprintf("this trace holds no '%s' for layer %d", quantity, layer))
+  }
+  values <- matrix(nn_trace_block(x, layer, quantity), nrow = length(x$loss))
+  title <- if (quantity == "loss") "loss" else sprintf("layer %d: %s", layer, quantity)
+  graphics::matplot(seq_len(nrow(values)), values, type = "l", lty = 1, xlab = "iteration",
+                    ylab = quantity, main = title)
+  invisible(x)
+}
+
 # ---- Explain ---------------------------------------------------------------------
 # The eleven steps of one iteration as a person reads them: each step, its formula
 # in words with the names of nnscratch and of the article, and the matrices it makes,
@@ -1555,6 +1890,7 @@ nn_article_names <- list(
 #' @return list(title, steps): per step of the run, in its order,
 #'   list(step = <its number>, sentence = <its formula in words>,
 #'   matrices = <named list of its matrices>).
+#' @export
 nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NULL, lr = NULL) {
   f <- fixture
   if (is.null(f[["X"]])) {
@@ -1632,6 +1968,7 @@ nn_explain_steps <- function(fixture, epoch = 1, iteration = 1, X = NULL, y = NU
 #' @inheritParams nn_explain_steps
 #' @param digits decimals to round to.
 #' @return one string; cat() it.
+#' @export
 nn_explain <- function(fixture, epoch = 1, iteration = 1, digits = 3, X = NULL, y = NULL,
                        lr = NULL) {
   nn_check_whole(digits, "digits", 0, 15)
@@ -1750,6 +2087,7 @@ nn_page_grid <- 50L
 #' total, and the last: 18 of the article's 5000.
 #' @param total the run's iterations.
 #' @return integer vector, from 1.
+#' @noRd
 nn_page_iterations <- function(total) {
   kept <- seq_len(min(total, 10))
   scale <- 10
@@ -1770,6 +2108,7 @@ nn_page_iterations <- function(total) {
 #' @param iterations the iterations to keep, counted from 1 over the whole run (an
 #'   iteration is one update); NULL: nn_page_iterations.
 #' @return a named list.
+#' @noRd
 nn_page_data <- function(fixture, epoch = 1, iteration = 1, iterations = NULL) {
   f <- fixture
   n_samples <- nrow(f$X)
@@ -1826,6 +2165,7 @@ nn_page_data <- function(fixture, epoch = 1, iteration = 1, iterations = NULL) {
 #' explain_html writes the same page.
 #' @inheritParams nn_page_data
 #' @param path the file.
+#' @export
 nn_explain_html <- function(fixture, path, epoch = 1, iteration = 1, iterations = NULL) {
   template_file <- nn_page_template()
   if (!nzchar(template_file)) {
@@ -1928,8 +2268,11 @@ nn_article_quantities <- local({
 # nnscratch's names; samples belong to layer 0, the error and the loss to the output layer.
 nn_nnscratch_names <- c("samples", "loss", nn_layer_quantities)
 
-# The catalogue, in the order the answer tries it; Python's MISTAKES has the same ids and
-# words. nn_mistaken_step makes each mistake as a learner's loop makes it.
+#' The catalogue of known mistakes, in the order an answer tries them: id, what, fix.
+#'
+#' Python's MISTAKES has the same ids and words. nn_mistaken_step makes each mistake as
+#' a learner's loop makes it.
+#' @export
 nn_mistakes <- data.frame(
   id = c("bias-per-sample", "bias-by-column", "lr-twice", "hidden-bias-output-delta",
          "slope-from-input", "sign-flipped", "update-before-backprop", "mean-not-sum",
@@ -1992,6 +2335,7 @@ nn_mistakes <- data.frame(
 #'   expected, got)), agreed, iterations_before, diagnosis (ids of nn_mistakes), ok.
 #' @section Errors: nnscratch_fixture_error for a CSV (or table) that cannot be read as a
 #'   long table: one line naming the file, and the line (the table's row) and column.
+#' @export
 nn_check_trace <- function(fixture, trace, max_bytes = 1e8) {
   fixture <- nn_as_fixture(fixture)
   if (is.data.frame(trace)) {
@@ -2034,6 +2378,7 @@ nn_check_trace <- function(fixture, trace, max_bytes = 1e8) {
 #' @return an answer, as nn_check_trace's.
 #' @section Errors: nnscratch_input_error when the function asks for what nnscratch
 #'   cannot give, or returns something other than a named list of known names and shapes.
+#' @export
 nn_check_step <- function(fixture, one_iteration, epochs = NULL) {
   fixture <- nn_as_fixture(fixture)
   if (is.null(epochs)) epochs <- fixture$epochs
@@ -3216,6 +3561,7 @@ nn_format_value <- function(x) {
 #' The answer as the command line prints it; Python's prints the same words.
 #' @param x an answer, as nn_check_trace and nn_check_step return it.
 #' @param ... unused.
+#' @export
 format.nn_answer <- function(x, ...) {
   r <- x$recorded
   lines <- c(
@@ -3262,7 +3608,60 @@ format.nn_answer <- function(x, ...) {
 #' Print an answer: its report.
 #' @param x an answer.
 #' @param ... unused.
+#' @export
 print.nn_answer <- function(x, ...) {
   cat(format(x))
   invisible(x)
+}
+
+# ---- source() --------------------------------------------------------------------
+# What differs when this file is source()d rather than installed as the package.
+
+# Move what this file defined in `where` into an environment of its own, as a package's
+# namespace holds it, with every function's enclosure (in lists too); leave in `where`
+# only what the package exports, the blocks marked @export, and register the S3 methods
+# among them (print.nn_result: the generic print, the class nn_result).
+nn_keep_helpers_apart <- function(path, where) {
+  code <- parse(path, keep.source = TRUE, encoding = "UTF-8")
+  lines <- readLines(path, encoding = "UTF-8")
+  defined <- exported <- character()
+  for (i in seq_along(code)) {
+    expression <- code[[i]]
+    if (is.call(expression) && identical(expression[[1]], as.name("<-"))) {
+      name <- as.character(expression[[2]])
+      defined <- c(defined, name)
+      above <- seq_len(attr(code, "srcref")[[i]][1] - 1)
+      block <- rev(cumprod(rev(startsWith(lines[above], "#'")))) == 1
+      if ("#' @export" %in% lines[above][block]) exported <- c(exported, name)
+    }
+  }
+  home <- new.env(parent = where)
+  rehome <- function(value) {
+    if (is.function(value)) {
+      environment(value) <- home
+    } else if (is.list(value) && !is.data.frame(value)) {
+      value[] <- lapply(value, rehome)
+    }
+    value
+  }
+  for (name in unique(defined)) {
+    assign(name, rehome(get(name, envir = where)), envir = home)
+  }
+  rm(list = unique(defined), envir = where)
+  for (name in exported) {
+    if (grepl(".", name, fixed = TRUE)) {
+      generic <- sub("[.].*", "", name)
+      registerS3method(generic, sub("^[^.]*[.]", "", name), get(name, envir = home), where)
+    } else {
+      assign(name, get(name, envir = home), envir = where)
+    }
+  }
+}
+
+# source("r/nnscratch.R") into the global environment (RStudio's Source, Rscript) leaves
+# there the functions the package exports and nothing else. Sourced into an environment of
+# its own (as the tests and Python's RSession do), or run line by line, everything stays
+# where it was defined.
+if (identical(environment(), globalenv()) && !is.null(nn_sourced_from)) {
+  nn_keep_helpers_apart(nn_sourced_from, environment())
 }

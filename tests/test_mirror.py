@@ -12,11 +12,23 @@ from cases import ROOT
 from nnscratch.rbridge import layers_from_r, layers_to_r
 
 # Python names whose R twin is not nn_<lower-case name>, and those with none: R's results
-# are lists (no classes to construct), its errors conditions of one constructor, and its
-# spreadsheets do not exist (openpyxl is Python's).
+# are lists, with the classes nn_result, nn_trace and nn_fixture that nn_train and
+# nn_load_fixture give them (no constructors of their own), its errors conditions of one
+# constructor, and its spreadsheets do not exist (openpyxl is Python's).
 R_TWIN = {"InputError": "nn_input_error", "Layer": "nn_layer"}
 NO_R_TWIN = {"Activation", "Step", "TrainResult", "Trace", "Fixture", "FixtureError", "Answer"}
 PYTHON_ONLY = {"write_explain_xlsx"}
+# Public names of Python's modules that import nnscratch does not load (matplotlib).
+OTHER_MODULES = {"accuracy": "nn_accuracy", "plot_training": "nn_plot_training"}
+# The S3 methods of R's classes; Python's have __repr__ for format and print.
+R_METHODS = [
+    *(
+        f"{generic}.{kind}"
+        for kind in ("nn_result", "nn_trace", "nn_fixture")
+        for generic in ("format", "print", "summary", "plot")
+    ),
+    "predict.nn_result",
+]
 
 
 def r_definitions():
@@ -38,11 +50,29 @@ def test_every_public_python_name_has_its_r_twin_in_the_same_order():
     assert positions == sorted(positions), [twins[i] for i in np.argsort(positions)]
 
 
+def r_exports():
+    """The names r/nnscratch.R marks @export (roxygen2 writes them into the NAMESPACE)."""
+    text = (ROOT / "r" / "nnscratch.R").read_text(encoding="utf-8")
+    return re.findall(r"^#' @export\n(?:#'.*\n)*?([\w.]+) <- ", text, flags=re.MULTILINE)
+
+
+def test_r_exports_the_twins_of_the_public_python_names_and_the_methods_of_its_classes():
+    twins = [
+        R_TWIN.get(name, f"nn_{name.lower()}")
+        for name in nnscratch.__all__
+        if name not in NO_R_TWIN | PYTHON_ONLY
+    ]
+    exported = r_exports()
+    functions = [name for name in exported if "." not in name]
+    assert sorted(functions) == sorted([*twins, *OTHER_MODULES.values()])
+    assert sorted(name for name in exported if "." in name) == sorted(R_METHODS)
+
+
 def test_step_and_train_come_first_in_r():
     lines = (ROOT / "r" / "nnscratch.R").read_text(encoding="utf-8").splitlines()
     for name in ("nn_step", "nn_train"):
         number = next(i for i, line in enumerate(lines, 1) if line.startswith(f"{name} <- "))
-        assert number <= 300, f"{name} is defined at line {number}"
+        assert number <= 330, f"{name} is defined at line {number}"
 
 
 def test_step_gives_the_same_quantities_by_the_same_names(r_session):

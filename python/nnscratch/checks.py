@@ -8,6 +8,7 @@ import math
 import numbers
 
 import numpy as np
+import pandas as pd
 
 from .activations import ACTIVATIONS
 from .lehmer import MODULUS
@@ -78,6 +79,22 @@ def describe(value):
         if isinstance(value, kind):
             return name
     return f"a {type(value).__name__}"
+
+
+def as_matrix(value, field):
+    """X or y as the checks take them: a pandas DataFrame of numeric columns, or anything
+    numpy reads, as a float array."""
+    if isinstance(value, pd.DataFrame):
+        for column in value.columns:
+            kind = value[column].dtype
+            if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
+                raise InputError(
+                    field,
+                    f"column '{column}' is not numeric; {field} takes numbers only "
+                    "(classes go in y, one-hot)",
+                    category="structure",
+                )
+    return np.asarray(value, dtype=float)
 
 
 def check_array(value, field, ndim):

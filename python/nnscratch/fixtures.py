@@ -8,13 +8,14 @@ is written under a temporary name and renamed into place.
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .checks import InputError, check_training, check_whole, describe, format_numbers
-from .network import Layer, train
+from .network import Layer, describe_network, train
 from .trace import TABLE_COLUMNS, trace_table
 
 FORMAT = "nnscratch-fixture/1"
@@ -41,7 +42,7 @@ class FixtureError(InputError):
 
 @dataclass
 class Fixture:
-    """A network, its data and its training settings.
+    """A network, its data and its training settings (shown in a few lines).
 
     Attributes
     ----------
@@ -79,6 +80,21 @@ class Fixture:
     def batching(self):
         """The keyword arguments of :func:`train` that say how to take the samples."""
         return {"batch_size": self.batch_size, "shuffle": self.shuffle, "seed": self.seed}
+
+    def __repr__(self):
+        """A few lines, the same as R's print of an nn_fixture."""
+        f = self
+        batches = "full batch" if f.batch_size is None else f"batches of {f.batch_size}"
+        shuffled = f", shuffled (seed {f.seed})" if f.shuffle else ""
+        return "\n".join(
+            [
+                f"Fixture {f.name}: X {f.X.shape[0]} x {f.X.shape[1]}, "
+                f"y {f.y.shape[0]} x {f.y.shape[1]}",
+                f"network {describe_network(f.layers)}; lr {f.lr:g}, epochs {f.epochs}, "
+                f"{batches}{shuffled}",
+                re.split("[.:] ", f.description)[0],
+            ]
+        )
 
 
 class _JSONObject(dict):

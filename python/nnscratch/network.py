@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from .activations import ACTIVATIONS
 from .checks import (
     InputError,
+    as_matrix,
     check_finite,
     check_network,
     check_recording,
@@ -74,7 +76,7 @@ class Step(NamedTuple):
 
 
 class TrainResult(NamedTuple):
-    """What :func:`train` returns."""
+    """What :func:`train` returns; shown in a few lines, the same as R's print of an nn_result."""
 
     layers: list
     """The trained layers (new objects; the ones given are left as they were)."""
@@ -84,6 +86,18 @@ class TrainResult(NamedTuple):
     """Every quantity of every iteration, or None when ``trace=False``."""
     state: int | None
     """The generator's state at the end: as ``seed``, it continues the run's shuffles."""
+
+    def __repr__(self):
+        epochs = len(self.loss)
+        return "\n".join(
+            [
+                f"Trained network {describe_network(self.layers)}",
+                "no epochs: the layers are the initial ones"
+                if epochs == 0
+                else f"loss {self.loss[0]:.6g} in epoch 1, {self.loss[-1]:.6g} in epoch {epochs}",
+                "no trace" if self.trace is None else f"traced iterations: {len(self.trace.loss)}",
+            ]
+        )
 
 
 def uniform_init(state, n_inputs, n_units, bias):
@@ -273,7 +287,11 @@ def train(
     layers : list of Layer
         The initial network; left unchanged.
     X : array-like of shape (n_samples, n_features)
+        A pandas DataFrame too, of numeric columns.
     y : array-like of shape (n_samples, n_outputs)
+        Or a pandas Categorical (or Series of that dtype), one class per sample, which
+        trains as its one-hot matrix (:func:`one_hot`: one output per category, in their
+        order; :func:`predict_class` then gives each sample's category by number).
     lr : float
         Learning rate, above 0.
     epochs : int
@@ -321,8 +339,10 @@ def train(
         at the first update that gives a number that is not finite, naming its epoch
         and iteration.
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
+        y = one_hot(y)
+    X = as_matrix(X, "X")
+    y = as_matrix(y, "y")
     check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
     check_recording(
         layers,
@@ -373,12 +393,13 @@ def predict(layers, X):
     ----------
     layers : list of Layer
     X : array-like of shape (n_samples, n_features)
+        A pandas DataFrame too, of numeric columns.
 
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
     """
-    X = np.asarray(X, dtype=float)
+    X = as_matrix(X, "X")
     check_network(layers, X)
     return forward(layers, X)[1][-1]
 
@@ -400,6 +421,47 @@ def predict_class(layers, X):
     if output.shape[1] == 1:
         return (output[:, 0] >= 0.5).astype(int)
     return np.argmax(output, axis=1)
+
+
+def one_hot(y, classes=None):
+    """One column per class: 1 where the sample is of that class, 0 elsewhere.
+
+    The ``y`` that :func:`train` takes for classes: ``train(layers, X, y)`` with a pandas
+    Categorical ``y`` trains on ``one_hot(y)``. R's ``nn_one_hot`` gives the same matrix.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The class of each sample: numbers or strings, or a pandas Categorical.
+    classes : sequence or None
+        The classes, in the order of the columns; None: the categories of a Categorical,
+        or else the distinct values of ``y``, sorted.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    dtype = getattr(y, "dtype", None)
+    if classes is None:
+        categorical = isinstance(dtype, pd.CategoricalDtype)
+        classes = dtype.categories if categorical else np.unique(np.asarray(y))
+    labels, classes = np.asarray(y, dtype=object), list(classes)
+    encoded = np.array([[label == c for c in classes] for label in labels], dtype=float)
+    unknown = np.flatnonzero(encoded.sum(axis=1) == 0)
+    if unknown.size:
+        raise InputError(
+            "y",
+            f"sample {unknown[0] + 1} is of class '{labels[unknown[0]]}', which is not one "
+            f"of the classes ({', '.join(map(str, classes))})",
+        )
+    return encoded
+
+
+def describe_network(layers):
+    """A network in one line, ``"4 -> 3 sigmoid -> 1 sigmoid"``: its inputs and each layer's
+    units."""
+    units = [f"{layer.weights.shape[1]} {layer.activation}" for layer in layers]
+    return " -> ".join([str(layers[0].weights.shape[0]), *units])
 
 
 @np.errstate(over="ignore")  # as in predict

@@ -17,17 +17,14 @@ from .network import predict, predict_class
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"]
 
 
-def _pyplot():
+def _figure_class():
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only, never a window
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError(
             "plots need matplotlib: pip install 'nnscratch[plots]' (or pip install matplotlib)"
         ) from None
-    return plt
+    return Figure
 
 
 def accuracy(layers, X, y):
@@ -59,40 +56,56 @@ def plot_title(result, fixture):
     return f"{fixture.name}: lr {fixture.lr:g}, {len(result.loss)} epochs{batches}{ended}"
 
 
-def plot_training(result, fixture, path, log_scale=False, dpi=100):
-    """Write a PNG: the loss of every epoch, and beside it, for data of two features,
-    the decision boundary of the trained network with the samples.
+def plot_training(result, fixture, path=None, log_scale=False, dpi=100, ax=None):
+    """Draw the loss of every epoch, and beside it, for data of two features, the
+    decision boundary of the trained network with the samples.
 
     The title gives the run's settings and its accuracy (for classes); the boundary has
-    a colour bar (one output) or a legend of the classes.
+    a colour bar (one output) or a legend of the classes. matplotlib's global state
+    (pyplot, its backend) is left alone: the picture is drawn on a Figure of its own, or
+    on the axes given; Jupyter shows the Figure returned.
 
     Parameters
     ----------
     result : TrainResult
     fixture : Fixture
         The data the network was trained on, and its settings.
-    path : str or os.PathLike
+    path : str or os.PathLike or None
+        A PNG file to write, too.
     log_scale : bool
         Draw the loss on a logarithmic axis, where its late drops show.
     dpi : float
-        Pixels per inch: the picture is 11 x 4.5 inches with a boundary, else 6 x 4.5.
+        Pixels per inch of the PNG: the picture is 11 x 4.5 inches with a boundary, else
+        6 x 4.5.
+    ax : matplotlib Axes, a pair of them, or None
+        Where to draw: one Axes takes the loss alone; two take the loss and the
+        boundary; their figure's title is left as it is. None: a new Figure with one
+        panel, or two for two features.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     check_whole(dpi, "dpi", 1)
-    plt = _pyplot()
+    Figure = _figure_class()
     two_features = fixture.X.shape[1] == 2
-    figure, axes = plt.subplots(
-        1, 2 if two_features else 1, figsize=(11 if two_features else 6, 4.5)
-    )
-    axes = np.atleast_1d(axes)
-    figure.suptitle(plot_title(result, fixture))
+    if ax is None:
+        figure = Figure(figsize=(11 if two_features else 6, 4.5))
+        axes = figure.subplots(1, 2 if two_features else 1, squeeze=False)[0]
+        figure.suptitle(plot_title(result, fixture))
+    else:
+        axes = np.atleast_1d(ax)
+        figure = axes[0].figure
     _draw_loss(axes[0], result.loss, log_scale)
-    if two_features:
+    if two_features and len(axes) > 1:
         _draw_boundary(figure, axes[1], result.layers, fixture.X, fixture.y)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    plt.close(figure)
-    write_atomically(path, buffer.getvalue())
+    if ax is None:
+        figure.tight_layout()
+    if path is not None:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi)
+        write_atomically(path, buffer.getvalue())
+    return figure
 
 
 def _draw_loss(axis, loss, log_scale):

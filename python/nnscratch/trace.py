@@ -32,7 +32,7 @@ PER_SAMPLE = {"samples", "layer_input", "activation", "error", "slope", "delta",
 
 @dataclass
 class Trace:
-    """What one training run computed, iteration by iteration.
+    """What one training run computed, iteration by iteration (shown in a few lines).
 
     Attributes
     ----------
@@ -53,6 +53,19 @@ class Trace:
     samples: np.ndarray
     loss: np.ndarray
     layers: list
+
+    def __repr__(self):
+        """A few lines, the same as R's print of an nn_trace."""
+        epochs = np.unique(self.epoch)
+        iterations = len(self.loss)
+        lines = [
+            "Trace of no iterations"
+            if iterations == 0
+            else f"Trace of iterations 1 to {iterations}: epochs {epochs[0]} to {epochs[-1]}, "
+            f"{iterations // len(epochs)} per epoch"
+        ]
+        lines += [f"layer {l}: {', '.join(kept)}" for l, kept in enumerate(self.layers, start=1)]
+        return "\n".join(lines)
 
 
 def trace_steps(n_layers):

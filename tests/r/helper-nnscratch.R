@@ -1,11 +1,31 @@
-# Loaded by testthat before the tests: the R implementation and shared test data.
+# Loaded by testthat before the tests: the R implementation and shared test data. The
+# tests run in the checkout (make test: tests/r, with r/nnscratch.R sourced here, into the
+# tests' environment) and in the R package (R CMD check: tests/testthat, with the
+# installed package's namespace around them).
 nn_root <- normalizePath(testthat::test_path("..", ".."))
-source(file.path(nn_root, "r", "nnscratch.R"))
+nn_in_checkout <- file.exists(file.path(nn_root, "r", "nnscratch.R"))
+if (nn_in_checkout) {
+  source(file.path(nn_root, "r", "nnscratch.R"), local = TRUE)
+}
 
-nn_fixture_paths <- Sys.glob(file.path(nn_root, "fixtures", "*.json"))
-nn_fixture_paths <- nn_fixture_paths[basename(nn_fixture_paths) != "schema.json"]
+nn_fixture_paths <- file.path(nn_fixture_folder(), paste0(nn_list_fixtures(), ".json"))
 
-nn_article <- function() nn_load_fixture(file.path(nn_root, "fixtures", "article.json"))
+nn_article <- function() nn_load_fixture("article")
+
+# Make value the object called name that nnscratch's own functions see, and return the one
+# it replaces. They live in the tests' environment in the checkout, and in the package's
+# namespace (its bindings locked) under R CMD check, where testthat's copy of it, in which
+# the tests run, would not reach them.
+nn_replace <- function(name, value) {
+  home <- environment(nn_train)
+  old <- get(name, envir = home)
+  if (bindingIsLocked(name, home)) {
+    unlockBinding(name, home)
+    on.exit(lockBinding(name, home))
+  }
+  assign(name, value, envir = home)
+  old
+}
 
 # An independent reference: the article's two-layer loop written out with its variable
 # names, nothing of nnscratch's. Returns the loss of every epoch (mean((y - output)^2) / 2,
@@ -52,7 +72,7 @@ expect_same_fixture <- function(a, b) {
 
 # base.json with the edits of one case of tests/bad_fixtures/cases.json applied.
 nn_bad_fixture_text <- function(case) {
-  path <- file.path(nn_root, "tests", "bad_fixtures", "base.json")
+  path <- testthat::test_path("..", "bad_fixtures", "base.json")
   text <- readChar(path, file.size(path), useBytes = TRUE)
   for (edit in case$edits) {
     stopifnot(grepl(edit[[1]], text, fixed = TRUE))
@@ -62,5 +82,5 @@ nn_bad_fixture_text <- function(case) {
 }
 
 nn_bad_cases <- jsonlite::fromJSON(
-  file.path(nn_root, "tests", "bad_fixtures", "cases.json"), simplifyVector = FALSE
+  testthat::test_path("..", "bad_fixtures", "cases.json"), simplifyVector = FALSE
 )$cases

@@ -29,7 +29,7 @@ test_that("matrix and elementwise products are written apart, with the article's
 })
 
 test_that("a network without bias is explained without one", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "article_no_bias.json"))
+  f <- nn_load_fixture("article_no_bias")
   text <- nn_explain(f)
   expect_false(grepl("b1", text, fixed = TRUE))
   expect_true(grepl("Z1 = A0 @ W1 (layer_input", text, fixed = TRUE))
@@ -37,7 +37,7 @@ test_that("a network without bias is explained without one", {
 })
 
 test_that("bad arguments name the field, as in Python", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f <- nn_load_fixture("minibatch")
   expect_error(nn_explain(f, iteration = 4),
                "iteration: must be a whole number, from 1 to 3; got 4.0", fixed = TRUE)
   expect_error(nn_explain(f, epoch = 0), "epoch: must be a whole number, 1 or more; got 0.0",

@@ -107,7 +107,7 @@ test_that("files that are not JSON text are refused, as in Python", {
 
 test_that("a file over the size limit is refused before it is read", {
   path <- tempfile(fileext = ".json")
-  article <- readChar(file.path(nn_root, "fixtures", "article.json"), 1e6, useBytes = TRUE)
+  article <- readChar(file.path(nn_fixture_folder(), "article.json"), 1e6, useBytes = TRUE)
   writeBin(charToRaw(paste0(strrep(" ", 2000), article)), path)
   error <- tryCatch(nn_load_fixture(path, max_bytes = 2000),
                     nnscratch_fixture_error = function(e) e)
@@ -118,7 +118,7 @@ test_that("a file over the size limit is refused before it is read", {
 })
 
 test_that("a write that fails half-way leaves the old file, for models, traces and plots", {
-  fixture <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  fixture <- nn_load_fixture("xor")
   fixture$epochs <- 5L
   result <- nn_train_fixture(fixture, trace = TRUE)
   writes <- list(
@@ -138,9 +138,9 @@ test_that("a write that fails half-way leaves the old file, for models, traces a
     dir.create(folder)
     target <- file.path(folder, "old")
     writeLines("the old file", target)
-    nn_write_atomically <<- breaks_halfway
+    nn_replace("nn_write_atomically", breaks_halfway)
     expect_error(writes[[what]](target), "No space left on device", label = what)
-    nn_write_atomically <<- writes_well
+    nn_replace("nn_write_atomically", writes_well)
     expect_identical(readLines(target), "the old file", label = what)
     expect_identical(list.files(folder, all.files = TRUE, no.. = TRUE), "old", label = what)
     writes[[what]](target)

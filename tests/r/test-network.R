@@ -80,7 +80,7 @@ test_that("the article example learns its targets, every epoch better", {
 })
 
 test_that("a trace has the shapes of the network and agrees with the result", {
-  fixture <- nn_load_fixture(file.path(nn_root, "fixtures", "two_hidden.json"))
+  fixture <- nn_load_fixture("two_hidden")
   epochs <- 4
   result <- nn_train(fixture$layers, fixture$X, fixture$y, fixture$lr, epochs, trace = TRUE)
   trace <- result$trace

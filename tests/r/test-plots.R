@@ -10,7 +10,7 @@ png_size <- function(path) {
 
 test_that("the loss, and for two features the decision boundary, as a PNG", {
   for (name in c("xor", "blobs", "article")) {
-    f <- nn_load_fixture(file.path(nn_root, "fixtures", paste0(name, ".json")))
+    f <- nn_load_fixture(name)
     f$epochs <- 50L
     path <- tempfile(fileext = ".png")
     nn_plot_training(nn_train_fixture(f), f, path)
@@ -19,7 +19,7 @@ test_that("the loss, and for two features the decision boundary, as a PNG", {
 })
 
 test_that("dpi sets the size, the same run draws the same bytes, log_scale another picture", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  f <- nn_load_fixture("xor")
   f$epochs <- 50L
   result <- nn_train_fixture(f)
   paths <- replicate(3, tempfile(fileext = ".png"))
@@ -35,7 +35,7 @@ test_that("dpi sets the size, the same run draws the same bytes, log_scale anoth
 })
 
 test_that("the title gives the settings and the accuracy", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "xor.json"))
+  f <- nn_load_fixture("xor")
   f$epochs <- 50L
   result <- nn_train_fixture(f)
   # The share of samples on the right side of 0.5, counted here rather than by the code.

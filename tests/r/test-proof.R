@@ -41,11 +41,12 @@ test_that("backprop matches finite differences on random networks of every activ
 })
 
 test_that("the gradient check catches a wrong derivative", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "tanh.json"))
+  f <- nn_load_fixture("tanh")
   expect_lt(nn_gradient_check(f$layers, f$X, f$y), 1e-6)
-  right <- nn_activations$tanh$slope
-  nn_activations$tanh$slope <<- function(a) 1 - a # tanh's slope is 1 - a^2
-  on.exit(nn_activations$tanh$slope <<- right)
+  wrong <- nn_activations
+  wrong$tanh$slope <- function(a) 1 - a # tanh's slope is 1 - a^2
+  right <- nn_replace("nn_activations", wrong)
+  on.exit(nn_replace("nn_activations", right))
   expect_gt(nn_gradient_check(f$layers, f$X, f$y), 1e-2)
 })
 
@@ -64,7 +65,7 @@ test_that("saturated activations give no warnings and no NaN", {
 # A snapshot: epoch 65 is where this run's loss first overflows, as nnscratch computed it
 # once; tests/test_proof.py holds both languages to the same message.
 test_that("training that diverges stops at the first loss that is not finite", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "linear_output.json"))
+  f <- nn_load_fixture("linear_output")
   expect_error(nn_train(f$layers, f$X, f$y, 5, 100),
                paste("lr: training diverged: in epoch 65, iteration 1, the loss is not finite;",
                      "a smaller lr may help"), fixed = TRUE, class = "nnscratch_input_error")

@@ -1,7 +1,7 @@
 # Bounded traces: every k-th epoch, some quantities, a size limit checked before the run.
 
 test_that("every k-th epoch and some quantities", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f <- nn_load_fixture("minibatch")
   every <- nn_train_fixture(f, trace = TRUE, trace_every = 7)$trace
   expect_identical(every$epoch[1:6], c(7L, 7L, 7L, 14L, 14L, 14L))
   expect_length(every$loss, 300 %/% 7 * 3)
@@ -12,14 +12,14 @@ test_that("every k-th epoch and some quantities", {
 })
 
 test_that("the estimate is the size of the trace", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f <- nn_load_fixture("minibatch")
   trace <- nn_train_fixture(f, trace = TRUE, trace_every = 7)$trace
   numbers <- length(trace$samples) + length(trace$loss) + length(unlist(trace$layers))
   expect_equal(nn_trace_bytes(f$layers, 4, length(trace$loss)), 8 * numbers)
 })
 
 test_that("a trace over the limit is refused before the run", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "moons.json"))
+  f <- nn_load_fixture("moons")
   f$epochs <- 10000
   called <- FALSE
   expect_error(

@@ -14,7 +14,7 @@ test_that("trace steps follow the order of the training loop", {
 })
 
 test_that("the trace table has one row per number, 1-based, in reading order", {
-  fixture <- nn_load_fixture(file.path(nn_root, "fixtures", "two_hidden.json"))
+  fixture <- nn_load_fixture("two_hidden")
   trace <- nn_train(fixture$layers, fixture$X, fixture$y, fixture$lr, 3, trace = TRUE)$trace
   table <- nn_trace_table(trace)
   expect_identical(names(table),
@@ -43,7 +43,7 @@ test_that("the trace table has one row per number, 1-based, in reading order", {
 })
 
 test_that("the trace CSV is the long table, to the bit, and the same run twice the same bytes", {
-  f <- nn_load_fixture(file.path(nn_root, "fixtures", "minibatch.json"))
+  f <- nn_load_fixture("minibatch")
   f$epochs <- 20L
   trace <- nn_train_fixture(f, trace = TRUE)$trace
   path <- tempfile(fileext = ".csv")
