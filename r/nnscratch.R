@@ -317,6 +317,11 @@ nn_step <- function(layers, X, y, lr) {
 #' @section Errors: nnscratch_input_error for bad arguments, naming the argument;
 #'   and for lr when training diverges: at the first update that gives a number
 #'   that is not finite, naming its epoch and iteration.
+#' @examples
+#' fixture <- nn_load_fixture("article")
+#' result <- nn_train(fixture$layers, fixture$X, fixture$y, fixture$lr, epochs = 1000)
+#' result
+#' predict(result, fixture$X)
 #' @export
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
                      shuffle = FALSE, seed = NULL, first_epoch = 1, progress = NULL,
