@@ -76,7 +76,7 @@ class Step(NamedTuple):
 
 
 class TrainResult(NamedTuple):
-    """What :func:`train` returns; shown in a few lines, the same as R's print of an nn_result."""
+    """What :func:`train` returns (shown in a few lines)."""
 
     layers: list
     """The trained layers (new objects; the ones given are left as they were)."""
@@ -88,6 +88,7 @@ class TrainResult(NamedTuple):
     """The generator's state at the end: as ``seed``, it continues the run's shuffles."""
 
     def __repr__(self):
+        """A few lines, the same as R's print of an nn_result."""
         epochs = len(self.loss)
         return "\n".join(
             [
