@@ -1721,7 +1721,8 @@ nn_plot_title <- function(result, fixture) {
 
 #' Draw the loss of every epoch, and beside it, for data of two features, the decision
 #' boundary of the trained network with the samples: on the current device (RStudio's
-#' Plots pane), or into a PNG file.
+#' Plots pane, which needs room for it: about 11 x 4.5 inches with a boundary), or into
+#' a PNG file.
 #'
 #' The title gives the run's settings and its accuracy (for classes); the boundary has
 #' a colour bar (one output) or a legend of the classes. The same run gives the same
@@ -1738,8 +1739,8 @@ nn_plot_training <- function(result, fixture, path = NULL, log_scale = FALSE, dp
   nn_check_whole(dpi, "dpi", 1)
   two_features <- ncol(fixture$X) == 2
   if (is.null(path)) {
-    old <- graphics::par(no.readonly = TRUE)
-    on.exit(graphics::par(old))
+    old <- graphics::par(c("mfrow", "oma", "mar", "cex", "ps", "mex"))
+    on.exit(graphics::par(old)) # mfrow first: it ends the layout
   } else {
     temporary <- tempfile(fileext = ".png")
     on.exit(unlink(temporary))
@@ -1748,7 +1749,8 @@ nn_plot_training <- function(result, fixture, path = NULL, log_scale = FALSE, dp
   }
   panels <- if (two_features && ncol(fixture$y) == 1) 3 else if (two_features) 2 else 1
   graphics::layout(matrix(seq_len(panels), 1), widths = c(5, 5, 0.8)[seq_len(panels)])
-  graphics::par(oma = c(0, 0, 2, 0), cex = 1) # layout() shrinks text when it has 3 panels
+  # layout() shrinks text when it has 3 panels; 10 points, as the PNG has, on any device.
+  graphics::par(oma = c(0, 0, 2, 0), cex = 1, ps = 10, mex = 10 / graphics::par("ps"))
   nn_draw_loss(result$loss, log_scale)
   if (two_features) {
     nn_draw_boundary(result$layers, fixture$X, fixture$y)
@@ -2168,8 +2170,12 @@ nn_page_data <- function(fixture, epoch = 1, iteration = 1, iterations = NULL) {
 #' two features, the decision boundary; buttons and keys move through steps and
 #' iterations, and page.html#iteration=3&step=7 opens it at one step. Python's
 #' explain_html writes the same page.
-#' @inheritParams nn_page_data
+#' @param fixture a fixture, as nn_load_fixture returns it.
 #' @param path the file.
+#' @param epoch,iteration the iteration the page opens at (it keeps that one too).
+#' @param iterations the iterations to keep, counted from 1 over the whole run (an
+#'   iteration is one update); NULL: every one up to 10, then 20, 50, 100, 200, 500,
+#'   ... and the last.
 #' @export
 nn_explain_html <- function(fixture, path, epoch = 1, iteration = 1, iterations = NULL) {
   template_file <- nn_page_template()

@@ -134,7 +134,7 @@ def test_plot_training_returns_its_figure_and_leaves_matplotlib_alone(tmp_path):
         text=True,
         check=True,
     ).stdout
-    assert out == "Figure 2 svg False\n"
+    assert out == "Figure 3 svg False\n"  # the loss, the boundary and its colour bar
     assert (tmp_path / "moons.png").read_bytes()[:4] == b"\x89PNG"
 
 

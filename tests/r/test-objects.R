@@ -98,7 +98,7 @@ test_that("plots draw on the current device, and leave its settings as they were
   f$epochs <- 20L
   result <- nn_train_fixture(f, trace = TRUE)
   path <- tempfile(fileext = ".pdf")
-  grDevices::pdf(path)
+  grDevices::pdf(path, width = 11, height = 4.5) # the PNG's size: room for three panels
   old <- graphics::par("mfrow")
   drawn <- list(
     nn_plot_training = function() nn_plot_training(result, f),
