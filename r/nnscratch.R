@@ -3628,11 +3628,12 @@ print.nn_answer <- function(x, ...) {
 # ---- source() --------------------------------------------------------------------
 # What differs when this file is source()d rather than installed as the package.
 
-# Move what this file defined in `where` into an environment of its own, as a package's
-# namespace holds it, with every function's enclosure (in lists too); leave in `where`
-# only what the package exports, the blocks marked @export, and register the S3 methods
-# among them (print.nn_result: the generic print, the class nn_result).
-nn_keep_helpers_apart <- function(path, where) {
+# Register the S3 methods among the blocks marked @export (print.nn_result: the generic
+# print, the class nn_result), as a package's NAMESPACE does. And in the global
+# environment, move what this file defined into an environment of its own, as a
+# package's namespace holds it, with every function's enclosure (in lists too), and
+# leave there only the functions the package exports.
+nn_settle_sourced <- function(path, where) {
   code <- parse(path, keep.source = TRUE, encoding = "UTF-8")
   lines <- readLines(path, encoding = "UTF-8")
   defined <- exported <- character()
@@ -3646,33 +3647,37 @@ nn_keep_helpers_apart <- function(path, where) {
       if ("#' @export" %in% lines[above][block]) exported <- c(exported, name)
     }
   }
-  home <- new.env(parent = where)
-  rehome <- function(value) {
-    if (is.function(value)) {
-      environment(value) <- home
-    } else if (is.list(value) && !is.data.frame(value)) {
-      value[] <- lapply(value, rehome)
+  methods <- grepl(".", exported, fixed = TRUE)
+  home <- where
+  if (identical(where, globalenv())) {
+    home <- new.env(parent = where)
+    rehome <- function(value) {
+      if (is.function(value)) {
+        environment(value) <- home
+      } else if (is.list(value) && !is.data.frame(value)) {
+        value[] <- lapply(value, rehome)
+      }
+      value
     }
-    value
-  }
-  for (name in unique(defined)) {
-    assign(name, rehome(get(name, envir = where)), envir = home)
-  }
-  rm(list = unique(defined), envir = where)
-  for (name in exported) {
-    if (grepl(".", name, fixed = TRUE)) {
-      generic <- sub("[.].*", "", name)
-      registerS3method(generic, sub("^[^.]*[.]", "", name), get(name, envir = home), where)
-    } else {
+    for (name in unique(defined)) {
+      assign(name, rehome(get(name, envir = where)), envir = home)
+    }
+    rm(list = unique(defined), envir = where)
+    for (name in exported[!methods]) {
       assign(name, get(name, envir = home), envir = where)
     }
+  }
+  for (name in exported[methods]) {
+    registerS3method(sub("[.].*", "", name), sub("^[^.]*[.]", "", name),
+                     get(name, envir = home), where)
   }
 }
 
 # source("r/nnscratch.R") into the global environment (RStudio's Source, Rscript) leaves
-# there the functions the package exports and nothing else. Sourced into an environment of
-# its own (as the tests and Python's RSession do), or run line by line, everything stays
+# there the functions the package exports and nothing else. Sourced into an environment
+# of its own (as the tests, r/cli.R and Python's RSession do), everything stays there. Either
+# way, print, summary, plot and predict find their methods. Run line by line, it all stays
 # where it was defined.
-if (identical(environment(), globalenv()) && !is.null(nn_sourced_from)) {
-  nn_keep_helpers_apart(nn_sourced_from, environment())
+if (!isNamespace(environment()) && !is.null(nn_sourced_from)) {
+  nn_settle_sourced(nn_sourced_from, environment())
 }

@@ -20,7 +20,8 @@ NO_R_TWIN = {"Activation", "Step", "TrainResult", "Trace", "Fixture", "FixtureEr
 PYTHON_ONLY = {"write_explain_xlsx"}
 # Public names of Python's modules that import nnscratch does not load (matplotlib).
 OTHER_MODULES = {"accuracy": "nn_accuracy", "plot_training": "nn_plot_training"}
-# The S3 methods of R's classes; Python's have __repr__ for format and print.
+# The S3 methods of R's classes; Python's have __repr__ for format and print (an answer:
+# its report).
 R_METHODS = [
     *(
         f"{generic}.{kind}"
@@ -28,6 +29,8 @@ R_METHODS = [
         for generic in ("format", "print", "summary", "plot")
     ),
     "predict.nn_result",
+    "format.nn_answer",
+    "print.nn_answer",
 ]
 
 

@@ -1,6 +1,7 @@
-"""The command line: nnscratch (python -m nnscratch) train | crosscheck | explain | check | fixtures.
+"""The command line: nnscratch (or python -m nnscratch) train | crosscheck | explain | check.
 
-R has the same commands with the same arguments: Rscript r/cli.R ...
+Also fixtures, the list of the fixtures shipped with nnscratch. R has the same commands
+with the same arguments: Rscript r/cli.R ...
 Errors print one line and exit with status 2; a crosscheck that finds the two
 languages apart, and a check that finds a learner's numbers apart from nnscratch's,
 exit with status 1.

@@ -1,11 +1,15 @@
 # Loaded by testthat before the tests: the R implementation and shared test data. The
 # tests run in the checkout (make test: tests/r, with r/nnscratch.R sourced here, into the
 # tests' environment) and in the R package (R CMD check: tests/testthat, with the
-# installed package's namespace around them).
+# installed package's namespace around them). nn_root holds the checkout's files that
+# the tests read: the checkout, or in the package the copy of them that make r-package
+# puts in tests/checkout.
 nn_root <- normalizePath(testthat::test_path("..", ".."))
 nn_in_checkout <- file.exists(file.path(nn_root, "r", "nnscratch.R"))
 if (nn_in_checkout) {
   source(file.path(nn_root, "r", "nnscratch.R"), local = TRUE)
+} else {
+  nn_root <- normalizePath(testthat::test_path("..", "checkout"))
 }
 
 nn_fixture_paths <- file.path(nn_fixture_folder(), paste0(nn_list_fixtures(), ".json"))
@@ -72,7 +76,7 @@ expect_same_fixture <- function(a, b) {
 
 # base.json with the edits of one case of tests/bad_fixtures/cases.json applied.
 nn_bad_fixture_text <- function(case) {
-  path <- testthat::test_path("..", "bad_fixtures", "base.json")
+  path <- file.path(nn_root, "tests", "bad_fixtures", "base.json")
   text <- readChar(path, file.size(path), useBytes = TRUE)
   for (edit in case$edits) {
     stopifnot(grepl(edit[[1]], text, fixed = TRUE))
@@ -82,5 +86,5 @@ nn_bad_fixture_text <- function(case) {
 }
 
 nn_bad_cases <- jsonlite::fromJSON(
-  testthat::test_path("..", "bad_fixtures", "cases.json"), simplifyVector = FALSE
+  file.path(nn_root, "tests", "bad_fixtures", "cases.json"), simplifyVector = FALSE
 )$cases
