@@ -154,11 +154,12 @@ def test_installed_from_the_wheel_it_works_outside_the_checkout(venv):
     assert explained == nnscratch.explain(nnscratch.load_fixture("xor"), epoch=2)
 
     demo = run(python, "-m", "nnscratch.demo", cwd=work).stdout
-    assert "agree: every number of 16 (layer, quantity) pairs over 5000 epochs" in demo
+    assert "article: every number of every iteration of all 5000 epochs" in demo
+    assert "\nagree: every one within" in demo
 
     crosscheck = run(nnscratch_command, "crosscheck", "sgd", cwd=work)
-    assert crosscheck.stdout.startswith("sgd: epochs 1 to 100 of 100\n")
-    assert "agree: every number" in crosscheck.stdout
+    assert "sgd: every number of every iteration of all 100 epochs" in crosscheck.stdout
+    assert "\nagree: every one within" in crosscheck.stdout
     assert sorted(path.name for path in work.iterdir()) == ["a.png"]
 
 
