@@ -647,6 +647,7 @@ nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
 #' How many of the epochs first_epoch to first_epoch + epochs - 1 have a number that is
 #' a multiple of every: the epochs a trace records.
 #' @param first_epoch,epochs,every as nn_train takes them (every is trace_every).
+#' @noRd
 nn_recorded_epochs <- function(first_epoch, epochs, every) {
   (first_epoch + epochs - 1) %/% every - (first_epoch - 1) %/% every
 }
@@ -730,6 +731,7 @@ nn_record <- function(recorder, epoch, iteration, rows, now) {
 #' The trace a recorder holds, its arrays put back in trace$layers.
 #' @param recorder as nn_new_recorder makes it and nn_record fills it.
 #' @return a trace.
+#' @noRd
 nn_recorded_trace <- function(recorder) {
   trace <- recorder$trace
   for (i in seq_along(recorder$blocks)) {
