@@ -12,65 +12,22 @@
 # pass. Adding an activation is one entry in nn_activations: the function, its
 # slope, and how nn_explain writes the slope.
 
-#' Logistic function 1 / (1 + exp(-z)), elementwise.
-#'
-#' For z below about -709, exp(-z) is Inf and the result is exactly 0, the limit.
-#' @param z numeric matrix.
-#' @return numeric matrix of the same shape.
-#' @noRd
-nn_sigmoid <- function(z) {
-  1 / (1 + exp(-z))
-}
-
-#' Derivative of the sigmoid at z, written from its output a = nn_sigmoid(z).
-#' @param a numeric matrix.
-#' @return numeric matrix of the same shape.
-#' @noRd
-nn_sigmoid_slope <- function(a) {
-  a * (1 - a)
-}
-
-#' Hyperbolic tangent, elementwise.
-#' @param z numeric matrix.
-#' @noRd
-nn_tanh <- function(z) {
-  tanh(z)
-}
-
-#' Derivative of tanh at z, written from its output a = tanh(z).
-#' @param a numeric matrix.
-#' @noRd
-nn_tanh_slope <- function(a) {
-  1 - a * a
-}
-
-#' Rectified linear unit max(z, 0), elementwise.
-#' @param z numeric matrix.
-#' @noRd
-nn_relu <- function(z) {
-  pmax(z, 0)
-}
-
-#' Derivative of relu, from its output: 1 where a > 0, else 0 (so 0 at exactly 0).
-#' @param a numeric matrix.
-#' @noRd
-nn_relu_slope <- function(a) {
-  (a > 0) * 1
-}
-
-#' The identity, for regression outputs.
-#' @param z numeric matrix.
-#' @noRd
-nn_linear <- function(z) {
-  z
-}
-
-#' Derivative of the identity: 1 everywhere.
-#' @param a numeric matrix.
-#' @noRd
-nn_linear_slope <- function(a) {
-  array(1, dim(a))
-}
+# Each takes and gives a numeric matrix of one shape.
+# Logistic function 1 / (1 + exp(-z)), elementwise. For z below about -709, exp(-z) is
+# Inf and the result is exactly 0, the limit.
+nn_sigmoid <- function(z) 1 / (1 + exp(-z))
+# Derivative of the sigmoid at z, written from its output a = nn_sigmoid(z).
+nn_sigmoid_slope <- function(a) a * (1 - a)
+# Hyperbolic tangent, elementwise, and its derivative from its output a = tanh(z).
+nn_tanh <- function(z) tanh(z)
+nn_tanh_slope <- function(a) 1 - a * a
+# Rectified linear unit max(z, 0), and its derivative from its output: 1 where a > 0,
+# else 0 (so 0 at exactly 0).
+nn_relu <- function(z) pmax(z, 0)
+nn_relu_slope <- function(a) (a > 0) * 1
+# The identity, for regression outputs, and its derivative: 1 everywhere.
+nn_linear <- function(z) z
+nn_linear_slope <- function(a) array(1, dim(a))
 
 #' The activations, one entry each, as Python's ACTIVATIONS.
 #'
