@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 RSCRIPT := Rscript
 
-.PHONY: all setup demo test test-r test-python lint bench fixtures clean
+.PHONY: all setup demo test test-r test-python lint bench r-openblas r-reference-blas fixtures clean
 
 all: test
 
@@ -23,14 +23,21 @@ test-python: setup
 
 lint:
 	@scripts/setup --lint
-	$(PYTHON) -m ruff check python tests fixtures
-	$(PYTHON) -m ruff format --check python tests fixtures
-	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
+	$(PYTHON) -m ruff check python tests fixtures bench
+	$(PYTHON) -m ruff format --check python tests fixtures bench
+	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests"), lintr::lint_dir("bench")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
 
-# Speed and memory against the article's loops and scikit-learn: bench/results.md.
+# Speed and memory against the bare loops, scikit-learn and torch: bench/results.md.
 bench:
 	@scripts/setup --bench
 	$(PYTHON) bench/bench.py
+
+# The machine's R on Debian's OpenBLAS, and back (as root; README, "Speed and memory").
+r-openblas:
+	@scripts/setup --openblas
+
+r-reference-blas:
+	@scripts/setup --reference-blas
 
 fixtures: setup
 	$(PYTHON) fixtures/make_fixtures.py
