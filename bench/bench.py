@@ -310,7 +310,7 @@ def python_steps(data):
         "1 / (1 + e)": lambda: 1 / (1 + z),
         "a * (1 - a)": lambda: z * (1 - z),
         "column sums": lambda: z.sum(axis=0),
-        "the batch's rows": lambda: (X[rows], y[rows]),
+        "the batch rows": lambda: (X[rows], y[rows]),
         "the loss": lambda: math.isfinite(float(np.vdot(e, e))),
         "a call of an empty function": lambda: None,
     }
@@ -615,8 +615,8 @@ def main():
         },
     }
     threads = [
-        f"{info['internal_api']} {info.get('version') or ''} in {Path(info['filepath']).name}: "
-        f"{info['num_threads']} thread(s)"
+        " ".join(filter(None, (info["internal_api"], info.get("version"))))
+        + f" in {Path(info['filepath']).name}: {info['num_threads']} thread(s)"
         for info in threadpool_info()
     ]
     if torch is not None:

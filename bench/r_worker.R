@@ -172,7 +172,7 @@ commands <- list(
       "a * (1 - a)" = function() z * (1 - z),
       "column sums" = function() colSums(z),
       "column sums, .colSums" = function() .colSums(z, n, ncol(z)),
-      "the batch's rows" = function() order[((batch - 1) * n + 1):min(batch * n, n)],
+      "the batch rows" = function() order[((batch - 1) * n + 1):min(batch * n, n)],
       "the loss" = function() is.finite(sum(e^2)),
       "a call of an empty function" = function() NULL
     )

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from plan import COLUMNS, CONTEXT_COLUMNS, GOALS, RESULTS, SEED, SIZES
+from plan import COLUMNS, CONTEXT_COLUMNS, GOALS, LARGEST, RESULTS, SEED, SIZES
 
 
 def cpu():
@@ -52,10 +52,11 @@ def goal_rows(measured):
     return rows
 
 
-def per_size_table(run, columns, value, sizes=SIZES):
-    """A table of one row per size and one column per (key, heading) of ``columns``:
-    ``value(cell)`` where the cell was measured."""
+def per_size_table(run, columns, value, sizes=None):
+    """A table of one row per size (of ``sizes``, or all) and one column per (key, heading)
+    of ``columns``: ``value(cell)`` where the cell was measured."""
     measured = run["measured"]
+    sizes = SIZES if sizes is None else sizes
     return markdown_table(
         ["size", *(heading for _, heading in columns)],
         [
@@ -349,6 +350,11 @@ def steps_section(run):
     ]
 
 
+# The largest difference of trained weights that still counts as the same computation: the
+# last bits of float64 sums taken in another order, over 10 epochs.
+AGREEMENT = 1e-12
+
+
 def write_results(run):
     """bench/results.md, from everything measured (``run``, a dict)."""
     lines = [
@@ -369,12 +375,17 @@ def write_results(run):
         "",
         *markdown_table(["goal", "size", "ratio", "bound", "met"], goal_rows(run["measured"])),
         "",
-        "## Every baseline computes what nnscratch computes",
+        "## Every baseline computes what nnscratch computes"
+        if all(difference <= AGREEMENT for _, difference in run["agreement"])
+        else "## A baseline does NOT compute what nnscratch computes",
         "",
         "Largest difference of the weights and biases reached from the same start, after 10 "
-        f"epochs at {run['agreement_size']}:",
+        f"epochs at {run['agreement_size']} (the same: at most {AGREEMENT:g}):",
         "",
-        *(f"- {what}: {difference:.2g}" for what, difference in run["agreement"]),
+        *(
+            f"- {what}: {difference:.2g}" + ("" if difference <= AGREEMENT else " (DIFFERS)")
+            for what, difference in run["agreement"]
+        ),
         "",
         SCIKIT_LEARN_NOTE,
         "",
@@ -394,7 +405,10 @@ def write_results(run):
         *steps_section(run),
         "### Reading",
         "",
-        NOTES,
+        "What the figures above say of each goal missed, and what would close it; the "
+        "figures quoted are this run's.",
+        "",
+        *(line for paragraph in reading(run) for line in (paragraph, "")),
     ]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -408,4 +422,243 @@ gradient is that of the summed squared error divided by the rows, where ours is 
 (the regressor has no other), where the table's networks have sigmoid outputs: one
 sigmoid and one slope of rows x outputs less per epoch for scikit-learn."""
 
-NOTES = """(written from the run above)"""
+
+def duration(ms):
+    """Milliseconds as µs below 1 ms, else as ms; three significant digits."""
+    return f"{significant(ms * 1e3)} µs" if ms < 1 else f"{significant(ms)} ms"
+
+
+def reading(run):
+    """Paragraphs on the goals this run missed, each from the figures measured above."""
+    measured = run["measured"]
+    big, toy, mid = LARGEST, SIZES[0], SIZES[3]
+
+    def per_epoch(size, key, column):
+        cell = measured[size].get(key)
+        return None if cell is None else cell.per_epoch(column)
+
+    def ms(size, key, column=0):
+        """ms per epoch of the seconds (0), system seconds (2) or GC seconds (3) column."""
+        value = per_epoch(size, key, column)
+        return None if value is None else value * 1e3
+
+    def ratio(size, top, bottom):
+        return ms(size, top) / ms(size, bottom)
+
+    def steps(size):
+        return {step: (numpy, r) for step, numpy, r in run["steps"].get(size, [])}
+
+    def other_setting(found):
+        return next(cells for setting, cells in found.items() if setting != "as it is")
+
+    probes = {title: found for title, _, found in run["probes"]}
+    paragraphs = []
+    python_probe = probes.get(f"Python, {big}")
+    if python_probe and (
+        ratio(big, "python", "numpy") > 1.05 or ratio(big, "python", "gemms") > 1.3
+    ):
+        kept = other_setting(python_probe)
+        peaks = run["peaks"][big]
+        extra = ms(big, "python") - ms(big, "numpy")
+        extra_system = ms(big, "python", 2) - ms(big, "numpy", 2)
+        paragraphs.append(
+            f"**Python at {big}** ({ratio(big, 'python', 'numpy'):.2f}x the bare loop, "
+            f"{ratio(big, 'python', 'sklearn'):.2f}x scikit-learn, "
+            f"{ratio(big, 'python', 'gemms'):.2f}x the GEMMs). Of the {duration(extra)} per "
+            f"epoch that train adds to the loop, {duration(extra_system)} "
+            f"({extra_system / extra:.0%}) is system time: {duration(ms(big, 'python', 2))} "
+            f"against the loop's {duration(ms(big, 'numpy', 2))} and scikit-learn's "
+            f"{duration(ms(big, 'sklearn', 2))}, with "
+            f"{per_epoch(big, 'python', 1):.0f} minor page faults per epoch against "
+            f"{per_epoch(big, 'numpy', 1):.0f} and {per_epoch(big, 'sklearn', 1):.0f}. train "
+            f"keeps {peaks['python']:.0f} MB of arrays at its peak against the loop's "
+            f"{peaks['numpy']:.0f} MB and scikit-learn's {peaks['sklearn']:.0f} MB. An array of "
+            f"rows x hidden units is {big.n * big.hidden * 8 / 1e6:.0f} MB, above the 32 MB up "
+            "to which glibc's malloc serves blocks from its heap: each is mapped when made and "
+            "unmapped when freed, and the next epoch's arrays fault their pages in again, "
+            "zeroed by the kernel. In a process whose allocator keeps freed memory (the probe "
+            f"above) train makes {kept['python'].per_epoch(1):.0f} faults per epoch and runs at "
+            f"{kept['python'].per_epoch() / kept['numpy'].per_epoch():.2f}x the bare loop. "
+            "What would close it: fewer arrays of rows x hidden units made per epoch, and "
+            "those made kept from epoch to epoch and written into (out=, in-place operators), "
+            "so that their memory stays mapped, as scikit-learn, which works in place, does."
+        )
+    middle = [size for size in SIZES[1:-1] if ratio(size, "python", "numpy") > 1.05]
+    if middle:
+        extra = {size: ms(size, "python") - ms(size, "numpy") for size in middle}
+        toy_extra = ms(toy, "python") - ms(toy, "numpy")
+        paragraphs.append(
+            "**Python from 1000 to 20000 rows** ("
+            + ", ".join(f"{ratio(size, 'python', 'numpy'):.2f}x at {size}" for size in middle)
+            + "). What train adds to the loop per epoch: "
+            + ", ".join(
+                f"{duration(extra[size])} at {size} (minor page faults "
+                f"{per_epoch(size, 'python', 1):.0f} against {per_epoch(size, 'numpy', 1):.0f})"
+                for size in middle
+            )
+            + f", against {duration(toy_extra)} on the toy"
+            + (
+                ": it grows with the data, so it is array work, not the cost of calls"
+                if min(extra.values()) > 3 * toy_extra
+                else ""
+            )
+            + ". train keeps more arrays alive at its peak ("
+            + ", ".join(
+                f"{run['peaks'][size]['python']:.1f} MB against "
+                f"{run['peaks'][size]['numpy']:.1f} MB at {size}"
+                for size in middle
+                if size in run["peaks"]
+            )
+            + "), each a pass over memory that the loop does not make. What would close it: "
+            "as at the largest size, fewer full-size arrays per epoch."
+        )
+    train_profile = run["python_profiles"].get(f"train, {toy}, 20000 epochs")
+    loop_profile = run["python_profiles"].get(f"the bare numpy loop, {toy}, 20000 epochs")
+    if ratio(toy, "python", "numpy") > 1.10 and train_profile and loop_profile:
+        numpy_steps = {step: numpy for step, (numpy, _) in steps(toy).items()}
+        paragraphs.append(
+            f"**Python on the toy** ({ratio(toy, 'python', 'numpy'):.2f}x): train adds "
+            f"{duration(ms(toy, 'python') - ms(toy, 'numpy'))} per epoch to the loop's "
+            f"{duration(ms(toy, 'numpy'))}. cProfile sees {train_profile[2]:.0f} Python calls "
+            f"per epoch in train against {loop_profile[2]:.0f} in the loop; the most time of "
+            "their own (under the profiler, which inflates each call) goes to "
+            + ", ".join(
+                f"`{name}` ({us:.3g} µs, {calls:g} calls)"
+                for name, us, calls in train_profile[0][:4]
+            )
+            + ". Timed alone, a Python call costs "
+            f"{numpy_steps['a call of an empty function']:.2f} µs, the loss with its check "
+            f"{numpy_steps['the loss']:.2f} µs and slicing X and y "
+            f"{numpy_steps['the batch rows']:.2f} µs. What would close it: fewer calls per "
+            f"epoch; the 10% allowed is {duration(ms(toy, 'numpy') * 0.1)}."
+        )
+    slow_toy = [
+        name for name in run["workers"] if ratio(toy, f"{name} nn_train", f"{name} bare_loop") > 1.1
+    ]
+    r_toy = run["r_profiles"].get(f"nn_train on {run.get('profiled')}, {toy}, 100000 epochs")
+    if slow_toy and r_toy:
+        name = slow_toy[0]
+        r_steps = {step: r for step, (_, r) in steps(toy).items()}
+        paragraphs.append(
+            "**R on the toy** ("
+            + ", ".join(
+                f"{ratio(toy, f'{blas} nn_train', f'{blas} bare_loop'):.2f}x on {blas}"
+                for blas in slow_toy
+            )
+            + "): nn_train adds "
+            f"{duration(ms(toy, f'{name} nn_train') - ms(toy, f'{name} bare_loop'))} per epoch "
+            f"to the bare loop's {duration(ms(toy, f'{name} bare_loop'))} (on {name}). Rprof "
+            "gives the most time of their own to the lines "
+            + ", ".join(f"`{text}` ({us:.3g} µs)" for _, text, us in r_toy["lines"][:4])
+            + " and to the functions "
+            + ", ".join(f"`{function}` ({us:.3g} µs)" for function, us in r_toy["functions"][:4])
+            + ". Timed alone, an R call costs "
+            f"{r_steps['a call of an empty function']:.2f} µs, `colSums` "
+            f"{r_steps['column sums']:.2f} µs against `.colSums`'s "
+            f"{r_steps['column sums, .colSums']:.2f} µs, and the batch's row numbers "
+            f"{r_steps['the batch rows']:.2f} µs. What would close it: fewer R calls, lists "
+            f"and checks per epoch; the 10% allowed is "
+            f"{duration(ms(toy, f'{name} bare_loop') * 0.1)}."
+        )
+    if "reference" in run["workers"]:
+        slower = [
+            size
+            for size in SIZES[2:]
+            if ratio(size, "reference nn_train", "reference bare_loop") > 1.10
+        ]
+        if slower:
+
+            def products(size, blas):
+                return (
+                    f"{duration(ms(size, f'{blas} gemms'))} against "
+                    f"{duration(ms(size, f'{blas} gemms_t'))}"
+                )
+
+            paragraphs.append(
+                "**R on the reference BLAS** ("
+                + ", ".join(
+                    f"{ratio(size, 'reference nn_train', 'reference bare_loop'):.2f}x at {size}"
+                    for size in slower
+                )
+                + "). nn_train multiplies with `crossprod(A, D)` and `tcrossprod(D, W)` where "
+                "the bare loop writes `t(A) %*% D` and `D %*% t(W)`. R's five products of an "
+                "epoch, written as nn_train writes them against written with t(): "
+                + "; ".join(
+                    f"at {size}, {products(size, 'reference')} on the reference BLAS"
+                    + (
+                        f", {products(size, 'openblas')} on OpenBLAS"
+                        if "openblas" in run["workers"]
+                        else ""
+                    )
+                    for size in slower
+                )
+                + ". The spelling that is the faster on one BLAS need not be on the other; "
+                "what would close the gap on the reference BLAS is the faster spelling there."
+            )
+    collections = run["collections"].get(mid, {})
+    slow_mid = [
+        name for name in run["workers"] if ratio(mid, f"{name} nn_train", f"{name} bare_loop") > 1.1
+    ]
+    if collections and slow_mid:
+        ours, bare = collections["nn_train"], collections["bare_loop"]
+        blas = run["profiled"]
+        heap_probe = probes.get(f"R on OpenBLAS, {mid}")
+        big_heap = ""
+        if heap_probe:
+            cells = other_setting(heap_probe)
+            big_heap = (
+                " Started with R_VSIZE=2G, so that no collection is needed, nn_train runs at "
+                f"{cells['nn_train'].per_epoch() / cells['bare_loop'].per_epoch():.2f}x the "
+                "bare loop (the probe above)."
+            )
+        paragraphs.append(
+            f"**R at {mid}** ("
+            + ", ".join(
+                f"{ratio(mid, f'{name} nn_train', f'{name} bare_loop'):.2f}x on {name}"
+                for name in slow_mid
+            )
+            + f"): R's garbage collector takes {duration(ms(mid, f'{blas} nn_train', 3))} per "
+            f"epoch of nn_train against {duration(ms(mid, f'{blas} bare_loop', 3))} of the "
+            f"bare loop (on {blas}). In {mid.epochs} epochs gcinfo counts "
+            f"{ours['levels'][2][0]} full collections for nn_train against "
+            f"{bare['levels'][2][0]}; after its level-0 collections "
+            f"{ours['levels'][0][1]:.0f} MB of vectors are still in use against "
+            f"{bare['levels'][0][1]:.0f} MB, though both allocate about as much per epoch "
+            f"({ours['allocations'][1]:.0f} MB against {bare['allocations'][1]:.0f} MB, "
+            "Rprofmem): nn_train's large matrices outlive a young collection, and only full "
+            f"ones free them.{big_heap} What would close it: nn_train's matrices of an epoch "
+            "no longer referenced when the next epoch allocates, as the bare loop's are "
+            "(which reference keeps them is not measured here)."
+        )
+    if "openblas" in run["workers"]:
+        for size in SIZES[2:]:
+            if ratio(size, "openblas nn_train", "python") <= 1.3 or size not in run["steps"]:
+                continue
+            elementwise = [steps(size)[step] for step in ("exp(-z)", "1 / (1 + e)", "a * (1 - a)")]
+            r_elementwise = sum(r for _, r in elementwise) / 1e3
+            floor = ms(size, "openblas gemms") + r_elementwise
+            allowed = 1.3 * ms(size, "python")
+            gc = ms(size, "openblas nn_train", 3)
+            paragraphs.append(
+                f"**R on OpenBLAS against Python at {size}** "
+                f"({ratio(size, 'openblas nn_train', 'python'):.2f}x). R's five products on "
+                f"Debian's OpenBLAS take {duration(ms(size, 'openblas gemms'))} per epoch "
+                f"against numpy's {duration(ms(size, 'gemms'))} on its own OpenBLAS; the "
+                "sigmoid's and its slope's elementwise steps on the hidden layer, timed alone, "
+                f"{duration(r_elementwise)} in R against "
+                f"{duration(sum(numpy for numpy, _ in elementwise) / 1e3)} in numpy"
+                + (
+                    f"; R's garbage collector {duration(gc)}"
+                    if gc > 0.1 * ms(size, "python")
+                    else ""
+                )
+                + f". The products and those steps alone make {duration(floor)}, "
+                + (
+                    f"more than the {duration(allowed)} that 1.3x Python's epoch allows: the "
+                    "goal is out of reach of R's own arithmetic here, whatever nn_train does."
+                    if floor > allowed
+                    else f"within the {duration(allowed)} that 1.3x Python's epoch allows; "
+                    "the rest is nn_train's own (above)."
+                )
+            )
+    return paragraphs or ["Every goal of the table is met."]
