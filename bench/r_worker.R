@@ -22,8 +22,8 @@
 #   peak WHAT                   MB of R's vectors at the peak of a one-epoch run of WHAT,
 #                               beyond those alive before it
 #   steps REPEATS               seconds of a call of each of a few steps of an epoch (named as
-#                               bench.py's STEPS names them), on matrices of the sizes the
-#                               network gives
+#                               bench.py's python_steps names its own), on matrices of the
+#                               sizes the network gives
 
 # With their source kept, so that Rprof can name the lines.
 source("r/nnscratch.R", keep.source = TRUE)
