@@ -39,7 +39,7 @@ SIZES = [
     Size(1000, 2, 10, 1, epochs=1000, repeats=9, slow=(1000, 9)),
     Size(1797, 64, 32, 10, epochs=100, repeats=9, slow=(100, 9)),
     Size(20000, 100, 64, 10, epochs=5, repeats=7, slow=(5, 5)),
-    Size(60000, 784, 128, 10, epochs=2, repeats=7, slow=(1, 3)),
+    Size(60000, 784, 128, 10, epochs=2, repeats=5, slow=(1, 3)),
 ]
 TOY, LARGEST = SIZES[0], SIZES[-1]
 
