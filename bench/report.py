@@ -457,7 +457,7 @@ def reading(run):
     if python_probe and (
         ratio(big, "python", "numpy") > 1.05 or ratio(big, "python", "gemms") > 1.3
     ):
-        kept = other_setting(python_probe)
+        kept, as_is = other_setting(python_probe), python_probe["as it is"]
         peaks = run["peaks"][big]
         extra = ms(big, "python") - ms(big, "numpy")
         extra_system = ms(big, "python", 2) - ms(big, "numpy", 2)
@@ -476,8 +476,13 @@ def reading(run):
             f"rows x hidden units is {big.n * big.hidden * 8 / 1e6:.0f} MB, above the 32 MB up "
             "to which glibc's malloc serves blocks from its heap: each is mapped when made and "
             "unmapped when freed, and the next epoch's arrays fault their pages in again, "
-            "zeroed by the kernel. In a process whose allocator keeps freed memory (the probe "
-            f"above) train makes {kept['python'].per_epoch(1):.0f} faults per epoch and runs at "
+            "zeroed by the kernel. What a fault costs the kernel varies with the state of the "
+            "machine's memory: in the probe's fresh process as it is, train's "
+            f"{as_is['python'].per_epoch(1):.0f} faults per epoch cost "
+            f"{duration(as_is['python'].per_epoch(2) * 1e3)} of system time, and it ran at "
+            f"{as_is['python'].per_epoch() / as_is['numpy'].per_epoch():.2f}x the loop. In a "
+            "process whose allocator keeps freed memory there are none to pay: train makes "
+            f"{kept['python'].per_epoch(1):.0f} faults per epoch and runs at "
             f"{kept['python'].per_epoch() / kept['numpy'].per_epoch():.2f}x the bare loop. "
             "What would close it: fewer arrays of rows x hidden units made per epoch, and "
             "those made kept from epoch to epoch and written into (out=, in-place operators), "
