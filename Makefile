@@ -3,7 +3,7 @@ PYTHON := .venv/bin/python
 RSCRIPT := Rscript
 
 .PHONY: all setup demo test test-r test-python test-wheel lint bench docs fixtures clean \
-	r-package r-install r-check
+	r-package r-install r-check r-openblas r-reference-blas
 
 all: test
 
@@ -42,11 +42,11 @@ r-check: r-package
 
 lint:
 	@scripts/setup --lint
-	$(PYTHON) -m ruff check python tests fixtures examples
-	$(PYTHON) -m ruff format --check python tests fixtures examples
-	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests"), lintr::lint_dir("examples")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
+	$(PYTHON) -m ruff check python tests fixtures examples bench
+	$(PYTHON) -m ruff format --check python tests fixtures examples bench
+	$(RSCRIPT) -e 'lints <- c(lintr::lint_dir("r"), lintr::lint_dir("tests"), lintr::lint_dir("examples"), lintr::lint_dir("bench")); if (length(lints) > 0) { print(lints); quit(status = 1) }; cat("lintr: no lints\n")'
 
-# Speed and memory against the article's loops and scikit-learn: bench/results.md.
+# Speed and memory against the bare loops, scikit-learn and torch: bench/results.md.
 bench:
 	@scripts/setup --bench
 	$(PYTHON) bench/bench.py
@@ -56,6 +56,13 @@ docs: setup
 	$(PYTHON) -m nbconvert --to html --execute docs/walkthrough.ipynb --output-dir out/docs \
 		--output walkthrough_python --template-file docs/offline.html.j2
 	$(RSCRIPT) -e 'rmarkdown::render("docs/walkthrough.Rmd", output_file = "walkthrough_r.html", output_dir = "out/docs", intermediates_dir = tempdir(), quiet = TRUE)'
+
+# The machine's R on Debian's OpenBLAS, and back (as root; README, "Speed and memory").
+r-openblas:
+	@scripts/setup --openblas
+
+r-reference-blas:
+	@scripts/setup --reference-blas
 
 fixtures: setup
 	$(PYTHON) fixtures/make_fixtures.py
