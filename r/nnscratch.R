@@ -139,6 +139,8 @@ nn_init_layers <- function(sizes, activations, seed, method = "uniform", bias = 
       "unknown method '%s'; known: %s", method, paste(names(nn_initialisers), collapse = ", ")
     ))
   }
+  numbers <- sum((as.numeric(sizes[-length(sizes)]) + 1) * as.numeric(sizes[-1]))
+  nn_check_memory("sizes", "the layers", 8 * numbers)
   state <- seed
   layers <- vector("list", length(sizes) - 1)
   for (l in seq_along(layers)) {
@@ -268,6 +270,10 @@ nn_step <- function(layers, X, y, lr) {
 #'   samples and the loss always); NULL: all.
 #' @param trace_limit bytes the trace may take; a run whose trace would take more is
 #'   refused before it starts, with the estimate.
+#' @param trace_csv write the trace's long table (nn_trace_table) to this CSV file as
+#'   training makes it, keeping nothing in memory (trace_every and trace_quantities
+#'   apply). The file is put in place when training ends; if it stops on an error (or
+#'   Ctrl-C), the old file is left as it was.
 #' @return an nn_result: list(layers = <trained>, loss = <numeric, one per epoch, over
 #'   all its batches, each before its update>, trace = <an nn_trace, or NULL>, state =
 #'   <the generator's state at the end>), with print, summary, plot and predict methods.
@@ -282,7 +288,8 @@ nn_step <- function(layers, X, y, lr) {
 #' @export
 nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
                      shuffle = FALSE, seed = NULL, first_epoch = 1, progress = NULL,
-                     trace_every = 1, trace_quantities = NULL, trace_limit = 1e9) {
+                     trace_every = 1, trace_quantities = NULL, trace_limit = 1e9,
+                     trace_csv = NULL) {
   if (is.factor(y)) {
     y <- nn_one_hot(y)
   }
@@ -291,15 +298,21 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
   nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
   nn_check_recording(
     layers, X, batch_size, epochs, first_epoch, trace, progress, trace_every, trace_quantities,
-    trace_limit
+    trace_limit, trace_csv
   )
   n_samples <- nrow(X)
   batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
   loss <- numeric(epochs)
-  recorder <- NULL
-  if (trace) {
-    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, first_epoch, trace_every,
-                                trace_quantities)
+  csv <- recorder <- NULL
+  # On an error, or Ctrl-C, the CSV's temporary file goes; after its commit, nothing.
+  on.exit(if (!is.null(csv)) csv$abort())
+  if (!is.null(trace_csv)) {
+    # Ctrl-C waits until csv holds the file, for on.exit to find it.
+    suspendInterrupts(csv <- nn_open_trace_csv(trace_csv, nn_kept_steps(layers, trace_quantities)))
+  }
+  if (trace || !is.null(csv)) {
+    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, first_epoch, trace,
+                                trace_every, trace_quantities, csv)
   }
   state <- seed
   for (epoch in as.integer(first_epoch) - 1L + seq_len(epochs)) {
@@ -325,9 +338,13 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       progress(epoch, epoch_loss)
     }
   }
+  if (!is.null(csv)) {
+    csv$commit()
+  }
   structure(
     list(layers = layers, loss = loss,
-         trace = if (is.null(recorder)) NULL else nn_recorded_trace(recorder), state = state),
+         trace = if (is.null(recorder$trace)) NULL else nn_recorded_trace(recorder),
+         state = state),
     class = "nn_result"
   )
 }
@@ -609,42 +626,48 @@ nn_recorded_epochs <- function(first_epoch, epochs, every) {
   (first_epoch + epochs - 1) %/% every - (first_epoch - 1) %/% every
 }
 
-#' A recorder: a trace that nn_record fills, iteration by iteration, as training runs.
+#' A recorder: what nn_record fills, iteration by iteration, as training runs.
 #'
-#' An environment, so that nn_record can fill the trace's arrays in place. While it
-#' records, the arrays of trace$layers are kept in one flat list, blocks, with the
-#' layer and quantity of each: filling an array two lists deep costs R more than the
-#' numbers themselves. nn_recorded_trace puts them back.
+#' A trace in memory, a trace CSV on the disk (nn_open_trace_csv), or both. An
+#' environment, so that nn_record can fill the trace's arrays in place. While it records,
+#' the arrays of trace$layers are kept in one flat list, blocks, with the layer and
+#' quantity of each: filling an array two lists deep costs R more than the numbers
+#' themselves. nn_recorded_trace puts them back.
 #' @inheritParams nn_trace_shapes
 #' @param n_samples rows of X.
 #' @param epochs,first_epoch epochs of the run, and the number of its first.
+#' @param trace keep a trace in memory.
 #' @param every record the epochs whose number is a multiple of this.
-#' @return an environment holding trace (without its arrays), blocks, layer, quantity,
-#'   per_sample (whether each block has a row per sample), every and filled (how many
-#'   iterations are recorded).
+#' @param csv what nn_open_trace_csv returned, or NULL.
+#' @return an environment holding trace (without its arrays; NULL without a trace in
+#'   memory), blocks, layer, quantity, per_sample (whether each block has a row per
+#'   sample), every, csv and filled (how many iterations the trace in memory holds).
 #' @noRd
-nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch = 1, every = 1,
-                            quantities = NULL) {
-  iterations <- nn_recorded_epochs(first_epoch, epochs, every) * ceiling(n_samples / batch_size)
-  trace <- nn_new_trace(layers, batch_size, iterations, quantities)
-  shapes <- nn_trace_shapes(layers, batch_size, quantities)
-  blocks <- vector("list", nrow(shapes))
-  for (i in seq_len(nrow(shapes))) {
-    blocks[[i]] <- trace$layers[[shapes$layer[i]]][[shapes$quantity[i]]]
-    trace$layers[[shapes$layer[i]]][[shapes$quantity[i]]] <- NULL
-  }
+nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch, trace,
+                            every = 1, quantities = NULL, csv = NULL) {
   recorder <- new.env()
-  recorder$trace <- trace
-  recorder$blocks <- blocks
-  recorder$layer <- shapes$layer
-  recorder$quantity <- shapes$quantity
-  recorder$per_sample <- shapes$quantity %in% nn_per_sample
+  if (trace) {
+    iterations <- nn_recorded_epochs(first_epoch, epochs, every) * ceiling(n_samples / batch_size)
+    recorded <- nn_new_trace(layers, batch_size, iterations, quantities)
+    shapes <- nn_trace_shapes(layers, batch_size, quantities)
+    blocks <- vector("list", nrow(shapes))
+    for (i in seq_len(nrow(shapes))) {
+      blocks[[i]] <- recorded$layers[[shapes$layer[i]]][[shapes$quantity[i]]]
+      recorded$layers[[shapes$layer[i]]][[shapes$quantity[i]]] <- NULL
+    }
+    recorder$trace <- recorded
+    recorder$blocks <- blocks
+    recorder$layer <- shapes$layer
+    recorder$quantity <- shapes$quantity
+    recorder$per_sample <- shapes$quantity %in% nn_per_sample
+  }
   recorder$every <- every
+  recorder$csv <- csv
   recorder$filled <- 0
   recorder
 }
 
-#' Record one iteration in the trace, when its epoch is one to record.
+#' Record one iteration, when its epoch is one to record.
 #'
 #' @param recorder as nn_new_recorder makes it.
 #' @param epoch,iteration from 1.
@@ -653,6 +676,14 @@ nn_new_recorder <- function(layers, n_samples, batch_size, epochs, first_epoch =
 #' @noRd
 nn_record <- function(recorder, epoch, iteration, rows, now) {
   if (epoch %% recorder$every != 0) {
+    return(invisible(NULL))
+  }
+  values <- nn_step_values(now)
+  if (!is.null(recorder$csv)) {
+    blocks <- nn_step_blocks(recorder$csv$quantities, rows, values, now$loss)
+    recorder$csv$write(epoch, iteration, blocks)
+  }
+  if (is.null(recorder$trace)) {
     return(invisible(NULL))
   }
   # Take the trace and its arrays out of the recorder, so that R changes them in place
@@ -666,7 +697,6 @@ nn_record <- function(recorder, epoch, iteration, rows, now) {
   trace$iteration[k] <- iteration
   trace$loss[k] <- now$loss
   trace$samples[k, seq_along(rows)] <- rows
-  values <- nn_step_values(now)
   layer <- recorder$layer
   quantity <- recorder$quantity
   # A smaller last batch fills the first rows of a per-sample quantity; anything else fills
@@ -727,6 +757,51 @@ nn_trace_quantities <- function(trace) {
     layer == 0 || quantity == "loss" || quantity %in% names(trace$layers[[layer]])
   }, steps$layer, steps$quantity)
   steps[held, , drop = FALSE]
+}
+
+#' The rows of nn_trace_steps() that a run of layers recording quantities records.
+#' @inheritParams nn_trace_shapes
+#' @noRd
+nn_kept_steps <- function(layers, quantities = NULL) {
+  steps <- nn_trace_steps(length(layers))
+  shapes <- nn_trace_shapes(layers, 1, quantities)
+  kept <- steps$layer == 0 | steps$quantity == "loss" |
+    paste(steps$layer, steps$quantity) %in% paste(shapes$layer, shapes$quantity)
+  steps[kept, , drop = FALSE]
+}
+
+#' One iteration's matrices, one per row of steps, as the long table lists them.
+#' @param steps rows of nn_trace_steps(), as nn_kept_steps gives them.
+#' @param samples the batch's sample numbers.
+#' @param values nn_step_values of the iteration.
+#' @param loss its loss.
+#' @noRd
+nn_step_blocks <- function(steps, samples, values, loss) {
+  lapply(seq_len(nrow(steps)), function(i) {
+    quantity <- steps$quantity[i]
+    if (quantity == "samples") {
+      matrix(samples)
+    } else if (quantity == "loss") {
+      matrix(loss)
+    } else {
+      values[[quantity]][[steps$layer[i]]]
+    }
+  })
+}
+
+#' Iteration k's matrices in a trace, one per row of steps (as nn_trace_quantities lists
+#' them), without the empty rows of a smaller batch.
+#' @param trace a trace.
+#' @param steps rows of nn_trace_steps().
+#' @param k the iteration.
+#' @noRd
+nn_stored_blocks <- function(trace, steps, k) {
+  used <- trace$samples[k, ] > 0
+  lapply(seq_len(nrow(steps)), function(i) {
+    block <- nn_trace_block(trace, steps$layer[i], steps$quantity[i])
+    block <- matrix(block[k, , ], dim(block)[2], dim(block)[3])
+    if (steps$quantity[i] %in% nn_per_sample) block[used, , drop = FALSE] else block
+  })
 }
 
 #' The array [iteration, row, col] of one quantity.
@@ -857,7 +932,7 @@ summary.nn_trace <- function(object, ...) {
 
 # What kind of thing is wrong; Python's CATEGORIES has the same names.
 nn_categories <- c(
-  file = "the file cannot be read, or is too large",
+  file = "the file cannot be read or written, is not a regular file, or is too large",
   json = "the text is not JSON",
   structure = "a field is missing, unknown, repeated, or of the wrong JSON type",
   shape = "an array is empty, ragged, or does not fit another",
@@ -896,15 +971,26 @@ nn_input_error <- function(field, problem, path = NULL, category = "value") {
 #' @return character vector.
 #' @noRd
 nn_format_numbers <- function(x) {
-  text <- sprintf("%.15g", x)
-  for (digits in c(16, 17)) {
-    parsed <- jsonlite::fromJSON(paste0("[", paste(text, collapse = ","), "]"))
-    wrong <- parsed != x
-    text[wrong] <- sprintf(paste0("%.", digits, "g"), x[wrong])
-  }
-  whole <- grepl("^-?[0-9]+$", text)
+  # 16 digits first (most numbers need 16 or 17), then 15 for those that 16 serve.
+  text <- sprintf("%.16g", x)
+  sixteen <- nn_read_numbers_back(text) == x
+  text[!sixteen] <- sprintf("%.17g", x[!sixteen])
+  fifteen <- which(sixteen)
+  shorter <- sprintf("%.15g", x[fifteen])
+  fifteen <- nn_read_numbers_back(shorter) == x[fifteen]
+  text[which(sixteen)[fifteen]] <- shorter[fifteen]
+  whole <- !grepl(".", text, fixed = TRUE) & !grepl("e", text, fixed = TRUE)
   text[whole] <- paste0(text[whole], ".0")
   text
+}
+
+# Numbers written as text, read back by jsonlite's parser, which rounds correctly
+# (R's as.numeric does not always, in the last bit).
+nn_read_numbers_back <- function(text) {
+  if (length(text) == 0) {
+    return(numeric())
+  }
+  unlist(jsonlite::parse_json(paste0("[", paste(text, collapse = ","), "]")))
 }
 
 #' A short description of a value for an error message: the number, or its JSON type.
@@ -912,6 +998,9 @@ nn_format_numbers <- function(x) {
 #' @return a string.
 #' @noRd
 nn_describe <- function(value) {
+  if (is.atomic(value) && length(value) == 1 && is.na(value) && !is.nan(value)) {
+    return("NA") # R's missing value, which JSON and Python do not have
+  }
   if (is.numeric(value) && length(value) == 1) {
     if (is.nan(value)) return("NaN")
     if (is.infinite(value)) return(if (value > 0) "Infinity" else "-Infinity")
@@ -1041,15 +1130,23 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
   if (!is.null(batch_size)) {
     nn_check_whole(batch_size, "batch_size", 1)
   }
-  if (!(isTRUE(shuffle) || isFALSE(shuffle))) {
-    nn_input_error("shuffle", paste("must be true or false; got", nn_describe(shuffle)))
-  }
+  nn_check_boolean(shuffle, "shuffle")
   if (!is.null(seed)) {
     nn_check_seed(seed)
   } else if (shuffle) {
     nn_input_error("seed", "must be given to shuffle", category = "structure")
   }
   nn_check_whole(first_epoch, "first_epoch", 1)
+}
+
+#' Refuse anything but TRUE or FALSE.
+#' @param value the value.
+#' @param field its name, for the message.
+#' @noRd
+nn_check_boolean <- function(value, field) {
+  if (!(isTRUE(value) || isFALSE(value))) {
+    nn_input_error(field, paste("must be true or false; got", nn_describe(value)))
+  }
 }
 
 #' A seed of the Lehmer generator: a whole number from 1 to 2^31 - 2.
@@ -1074,15 +1171,14 @@ nn_check_whole <- function(value, field, low, high = NULL) {
 
 #' Check what nn_train is told to record and report.
 #'
-#' A trace that would take more than trace_limit bytes is refused here, before
-#' training starts, with the estimate.
+#' What the run would hold in memory, the loss of every epoch and a trace, is
+#' estimated here, before anything is allocated: a trace over trace_limit bytes, and
+#' anything over the machine's memory, is refused with the estimate.
 #' @inheritParams nn_train
 #' @noRd
 nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace, progress,
-                               trace_every, trace_quantities, trace_limit) {
-  if (!(isTRUE(trace) || isFALSE(trace))) {
-    nn_input_error("trace", paste("must be true or false; got", nn_describe(trace)))
-  }
+                               trace_every, trace_quantities, trace_limit, trace_csv = NULL) {
+  nn_check_boolean(trace, "trace")
   if (!is.null(progress) && !is.function(progress)) {
     nn_input_error("progress", paste(
       "must be a function of (epoch, loss); got", nn_describe(progress)
@@ -1101,9 +1197,15 @@ nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace
       ))
     }
   }
-  if (!(nn_is_number(trace_limit) && trace_limit > 0)) {
+  if (!(nn_is_number(trace_limit) && !is.na(trace_limit) && trace_limit > 0)) {
     nn_input_error("trace_limit", paste("must be a number above 0; got", nn_describe(trace_limit)))
   }
+  if (!(is.null(trace_csv) || nn_is_string(trace_csv))) {
+    nn_input_error("trace_csv", paste(
+      "must be the name of a file, or None; got", nn_describe(trace_csv)
+    ), category = "structure")
+  }
+  nn_check_memory("epochs", sprintf("the losses of %.0f epochs", epochs), 8 * epochs)
   if (trace) {
     n_samples <- nrow(X)
     rows <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
@@ -1116,6 +1218,41 @@ nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace
         "k-th epoch (trace_every), fewer quantities (trace_quantities), or raise trace_limit"
       ), size / 1e6, trace_limit / 1e6))
     }
+    nn_check_memory("trace", "the trace", size)
+  }
+}
+
+# What nn_memory_bytes found: the machine's memory is asked once per session.
+nn_machine <- new.env()
+
+#' The machine's memory, in bytes; NA where the system does not say (Linux and macOS do).
+#' @noRd
+nn_memory_bytes <- function() {
+  if (is.null(nn_machine$memory)) {
+    nn_machine$memory <- if (file.exists("/proc/meminfo")) {
+      total <- grep("^MemTotal:", readLines("/proc/meminfo"), value = TRUE)
+      as.numeric(gsub("[^0-9]", "", total)) * 1024
+    } else if (Sys.info()[["sysname"]] == "Darwin") {
+      as.numeric(system2("sysctl", c("-n", "hw.memsize"), stdout = TRUE))
+    } else {
+      NA
+    }
+  }
+  nn_machine$memory
+}
+
+#' Refuse, before it is allocated, what would take more than the machine's memory.
+#' @param field what to name in the message.
+#' @param what what would take the memory, for the message.
+#' @param size its bytes.
+#' @noRd
+nn_check_memory <- function(field, what, size) {
+  memory <- nn_memory_bytes()
+  if (!is.na(memory) && size > memory) {
+    nn_input_error(field, sprintf(
+      "%s would take about %.0f MB, more than the %.0f MB of memory this machine has",
+      what, size / 1e6, memory / 1e6
+    ))
   }
 }
 
@@ -1154,6 +1291,10 @@ nn_check_finite <- function(now, epoch, iteration) {
 
 nn_is_number <- function(value) {
   is.numeric(value) && length(value) == 1
+}
+
+nn_is_string <- function(value) {
+  is.character(value) && length(value) == 1 && !is.na(value)
 }
 
 # ---- Generator -----------------------------------------------------------------
@@ -1237,10 +1378,321 @@ nn_batches <- function(X, y, batch_size, shuffle, state) {
 }
 
 # ---- Files -----------------------------------------------------------------------
-# Fixtures, which hold a network, its data and how to train it; trace CSVs. The
-# fixture format is nnscratch-fixture/1, described by fixtures/schema.json. Every
-# double is written so that it reads back exactly, here and in Python, and every
-# file is written under a temporary name and renamed into place.
+# Files, read and written so that nothing is read that should not be and nothing is
+# lost. Reads take regular files only and never more than max_bytes + 1 bytes,
+# whatever the file's size claims. Writes go to a new file beside the target, created
+# under a random name that no link can stand in for, every byte checked written and
+# flushed to the disk, then renamed over the target: a write that fails, or is
+# interrupted, leaves the old file as it was and no temporary file behind. Errors name
+# the file the user gave, never the temporary one. Python's files module does the same
+# with the same words.
+#
+# Then fixtures, which hold a network, its data and how to train it, and trace CSVs.
+# The fixture format is nnscratch-fixture/1, described by fixtures/schema.json. Every
+# double is written so that it reads back exactly, here and in Python.
+
+#' Signal a file that cannot be used: names the file, category "file".
+#' @param path the file, as the user gave it.
+#' @param problem what is wrong.
+#' @noRd
+nn_file_error <- function(path, problem) {
+  nn_input_error(NULL, problem, path, category = "file")
+}
+
+# The system's words at the end of R's message about a failed operation on a file:
+# "..., reason 'Permission denied'" or "...: No space left on device".
+nn_reason <- function(message) {
+  for (pattern in c("^.*, reason '(.*)'$", "^.*: +(.*)$")) {
+    if (grepl(pattern, message)) {
+      return(sub(pattern, "\\1", message))
+    }
+  }
+  message
+}
+
+# A path R's file functions take as the file it names: a relative path gets "./", so that
+# it is never read as a URL, "stdin", "clipboard" or a path from the home folder (~),
+# which Python would not do either.
+nn_local_path <- function(path) {
+  if (grepl("^(/|[A-Za-z]:[/\\\\]|\\\\\\\\)", path)) path else file.path(".", path)
+}
+
+# The name of a file: one string, not empty.
+nn_check_path <- function(path) {
+  if (!nn_is_string(path) || !nzchar(path)) {
+    nn_input_error("path", paste("must be the name of a file; got", if (nn_is_string(path)) {
+      "an empty string"
+    } else {
+      nn_describe(path)
+    }), category = "structure")
+  }
+}
+
+#' The bytes of a regular file, refused when it holds more than max_bytes.
+#'
+#' @param path the file.
+#' @param max_bytes a larger file is refused; at most max_bytes + 1 bytes are read,
+#'   whatever size the file claims (a file in /proc claims 0).
+#' @return a raw vector.
+#' @section Errors: nnscratch_fixture_error of category "file": the file is missing or
+#'   unreadable, a directory, not a regular file (a FIFO, a device, a socket: nothing
+#'   waits on them), or too large.
+#' @noRd
+nn_read_file <- function(path, max_bytes = 1e8) {
+  nn_check_path(path)
+  nn_check_whole(max_bytes, "max_bytes", 0)
+  local <- nn_local_path(path)
+  if (!file.exists(local)) {
+    nn_file_error(path, sprintf("cannot be read (%s)", nn_open_reason(local)))
+  }
+  size <- file.size(local)
+  nn_check_regular(path, local, size, "reads")
+  if (size > max_bytes) {
+    nn_file_error(path, sprintf("is %.0f bytes, over the limit of %.0f (max_bytes)",
+                                size, max_bytes))
+  }
+  # raw = TRUE: the bytes as they are (R would otherwise unpack a compressed file).
+  connection <- tryCatch(file(local, "rb", raw = TRUE), error = identity, warning = identity)
+  if (inherits(connection, "condition")) {
+    nn_file_error(path, sprintf("cannot be read (%s)", nn_reason(conditionMessage(connection))))
+  }
+  on.exit(close(connection))
+  pieces <- list()
+  wanted <- min(size, max_bytes) + 1
+  total <- 0
+  while (total <= max_bytes) {
+    piece <- readBin(connection, "raw", wanted)
+    if (length(piece) == 0) {
+      break
+    }
+    pieces[[length(pieces) + 1]] <- piece
+    total <- total + length(piece)
+    wanted <- min(2^20, max_bytes + 1 - total)
+  }
+  if (total > max_bytes) {
+    nn_file_error(path, sprintf("is more than %.0f bytes, over the limit of %.0f (max_bytes)",
+                                max_bytes, max_bytes))
+  }
+  if (length(pieces) == 1) pieces[[1]] else c(raw(0), unlist(pieces, use.names = FALSE))
+}
+
+# Why a file cannot be opened, in the system's words.
+nn_open_reason <- function(local) {
+  reason <- function(e) nn_reason(conditionMessage(e))
+  tryCatch({
+    close(file(local, "rb", raw = TRUE))
+    "it vanished while being read"
+  }, error = reason, warning = reason)
+}
+
+# Refuse a directory, and anything else that is not a regular file. R does not say what
+# kind of file a path names; a file that is not a directory and has bytes is regular
+# (FIFOs, devices and sockets claim 0), and `test -f` tells for an empty one.
+nn_check_regular <- function(path, local, size, verb) {
+  if (dir.exists(local)) {
+    nn_file_error(path, "is a directory; give the name of a file")
+  }
+  regular <- size > 0 || .Platform$OS.type != "unix" ||
+    system2("test", c("-f", shQuote(local))) == 0
+  if (!regular) {
+    nn_file_error(path, sprintf(paste(
+      "is not a regular file (a FIFO, a device or a socket); nnscratch %s regular files only"
+    ), verb))
+  }
+}
+
+#' The permissions a new file written to path keeps: the old file's, or NULL.
+#'
+#' A directory, a FIFO, a device or a socket at path is refused. A symbolic link at
+#' path is replaced by the new file, never written through (NULL).
+#' @param path the target.
+#' @noRd
+nn_output_mode <- function(path) {
+  local <- nn_local_path(path)
+  if (nn_is_link(local) || !file.exists(local)) {
+    return(NULL)
+  }
+  nn_check_regular(path, local, file.size(local), "writes")
+  file.mode(local)
+}
+
+# Whether a path is a symbolic link (a dangling one too).
+nn_is_link <- function(path) {
+  link <- Sys.readlink(path)
+  !is.na(link) && nzchar(link)
+}
+
+#' Whether two paths name the same file: the same name in the same folder, once the
+#' folders' links are followed (the names' own links are replaced, not followed).
+#' @param first,second the paths.
+#' @noRd
+nn_same_file <- function(first, second) {
+  where <- function(path) {
+    file.path(normalizePath(dirname(path), mustWork = FALSE), basename(path))
+  }
+  identical(where(first), where(second))
+}
+
+# A name for a temporary folder: random, short (a long target name still fits).
+nn_temporary_name <- function() {
+  basename(tempfile(".nnscratch-", fileext = ".tmp"))
+}
+
+#' A file written beside its target under a temporary name, renamed over it at the end.
+#'
+#' The file is made in a new folder beside the target, which dir.create makes only if
+#' nothing (a link included) has its name, readable by its owner alone; R can open no
+#' file exclusively, but nothing else can be put inside that folder.
+#' @param path the target. An existing file there keeps its permissions.
+#' @return list(path, write, commit, abort): write(content, sep = "") writes a raw
+#'   vector, or the strings of a character vector, each followed by sep, as UTF-8;
+#'   commit() flushes every byte to the disk and renames the file over the target;
+#'   abort() removes the temporary file and leaves the target as it was. On any failure
+#'   write and commit abort, and the error names the target.
+#' @noRd
+nn_open_atomically <- function(path) {
+  nn_check_path(path)
+  mode <- nn_output_mode(path)
+  repeat {
+    folder <- file.path(dirname(nn_local_path(path)), nn_temporary_name())
+    made <- tryCatch(dir.create(folder, mode = "0700"), warning = function(w) {
+      conditionMessage(w)
+    })
+    if (isTRUE(made)) {
+      break
+    }
+    if (!file.exists(folder) && !nn_is_link(folder)) {
+      nn_file_error(path, sprintf("cannot be written (%s)", nn_reason(made)))
+    }
+    # That name is taken (a link planted there, or a file): take another.
+  }
+  temporary <- file.path(folder, "file")
+  connection <- file(temporary, "wb", raw = TRUE)
+  written <- 0
+  abort <- function() {
+    if (!is.null(connection)) {
+      close(connection)
+      connection <<- NULL
+    }
+    unlink(folder, recursive = TRUE)
+  }
+  fail <- function(reason) {
+    abort()
+    nn_file_error(path, sprintf("cannot be written (%s)", reason))
+  }
+  guard <- function(operation) {
+    reason <- function(e) fail(nn_reason(conditionMessage(e)))
+    tryCatch(operation, error = reason, warning = reason)
+  }
+  write <- function(content, sep = "") {
+    if (is.raw(content)) {
+      guard(writeBin(content, connection))
+      written <<- written + length(content)
+    } else {
+      content <- enc2utf8(content)
+      guard(writeLines(content, connection, sep = sep, useBytes = TRUE))
+      written <<- written + sum(nchar(content, type = "bytes")) + length(content) * nchar(sep)
+    }
+    invisible(NULL)
+  }
+  commit <- function() {
+    guard(close(connection))
+    connection <<- NULL
+    if (file.size(temporary) != written) {
+      fail(sprintf("the disk took %.0f of its %.0f bytes", file.size(temporary), written))
+    }
+    nn_sync(temporary, fail)
+    if (!is.null(mode)) {
+      Sys.chmod(temporary, mode, use_umask = FALSE)
+    }
+    guard(file.rename(temporary, nn_local_path(path)))
+    unlink(folder, recursive = TRUE)
+    nn_sync(dirname(nn_local_path(path)), fail)
+    invisible(NULL)
+  }
+  list(path = path, write = write, commit = commit, abort = abort)
+}
+
+# Flush a file (or a folder's entries) to the disk: R has no fsync; the system's sync
+# command, given a file, does that (coreutils). On failure, fail(reason).
+nn_sync <- function(path, fail) {
+  if (.Platform$OS.type != "unix") {
+    return(invisible(NULL)) # Windows has no sync command; its rename flushes the file
+  }
+  said <- suppressWarnings(system2("sync", shQuote(path), stdout = TRUE, stderr = TRUE))
+  if (!is.null(attr(said, "status"))) {
+    fail(nn_reason(said[length(said)]))
+  }
+}
+
+#' Write content (a raw vector, or one string written as UTF-8) to path through
+#' nn_open_atomically: a write that fails half-way leaves the file at path as it was.
+#' @param path the file.
+#' @param content a raw vector or a string.
+#' @noRd
+nn_write_atomically <- function(path, content) {
+  file <- NULL
+  on.exit(if (!is.null(file)) file$abort())
+  suspendInterrupts(file <- nn_open_atomically(path)) # Ctrl-C waits until on.exit can see it
+  file$write(content)
+  file$commit()
+}
+
+#' Each number as nn_format_numbers writes it; not finite: Inf, -Inf, NaN.
+#' @param values numeric vector.
+#' @return character vector.
+#' @noRd
+nn_csv_numbers <- function(values) {
+  finite <- is.finite(values)
+  if (all(finite)) {
+    return(nn_format_numbers(values))
+  }
+  text <- ifelse(is.nan(values), "NaN", ifelse(values > 0, "Inf", "-Inf"))
+  text[finite] <- nn_format_numbers(values[finite])
+  text
+}
+
+#' The long table of a run, written iteration by iteration to a file as training makes it.
+#'
+#' Each iteration writes its rows (epoch, iteration, step, layer, quantity, row, col,
+#' value, in the order of nn_trace_table) and keeps nothing: memory stays the same
+#' whatever the run's length. The file is written through nn_open_atomically: commit()
+#' puts it in place; abort(), or any error on the way, leaves the old file as it was.
+#' @param path the file.
+#' @param quantities the rows of nn_trace_steps() each iteration records, in order, as
+#'   nn_trace_quantities lists them.
+#' @return list(quantities, write, commit, abort): write(epoch, iteration, blocks) writes
+#'   one iteration's rows, blocks holding one matrix per row of quantities, the
+#'   per-sample ones with the batch's rows only.
+#' @noRd
+nn_open_trace_csv <- function(path, quantities) {
+  file <- nn_open_atomically(path)
+  file$write("epoch,iteration,step,layer,quantity,row,col,value", sep = "\n")
+  templates <- list()
+  # What each row holds after epoch and iteration, but the value; one per shape of the
+  # blocks (the last batch of an epoch may be smaller).
+  template <- function(shapes) {
+    key <- paste(shapes, collapse = " ")
+    if (is.null(templates[[key]])) {
+      rows <- shapes[c(TRUE, FALSE)]
+      cols <- shapes[c(FALSE, TRUE)]
+      templates[[key]] <<- unlist(lapply(seq_along(rows), function(i) {
+        sprintf("%d,%d,%s,%d,%d,", quantities$step[i], quantities$layer[i],
+                quantities$quantity[i], rep(seq_len(rows[i]), each = cols[i]),
+                rep(seq_len(cols[i]), times = rows[i]))
+      }))
+    }
+    templates[[key]]
+  }
+  write <- function(epoch, iteration, blocks) {
+    shapes <- unlist(lapply(blocks, dim))
+    values <- unlist(lapply(blocks, function(block) as.vector(t(block))))
+    # Each row as its pieces, one after another: no string is made for a whole row.
+    file$write(c(rbind(paste0(epoch, ",", iteration, ","), template(shapes),
+                       nn_csv_numbers(values), "\n")))
+  }
+  list(quantities = quantities, write = write, commit = file$commit, abort = file$abort)
+}
 
 nn_fixture_format <- "nnscratch-fixture/1"
 nn_fixture_fields <- c("format", "name", "description", "X", "y", "layers", "lr", "epochs")
@@ -1287,10 +1739,17 @@ nn_list_fixtures <- function() {
   sort(sub("\\.json$", "", files[files != "schema.json"]), method = "radix")
 }
 
+# JSON nesting a file may have: a fixture needs 5 (the rows of a layer's weights).
+# Deeper is refused before parsing, in both languages, before either parser's own limit.
+nn_max_depth <- 64
+
+# A JSON string, quotes included (possessive, so that a long one costs no stack).
+nn_json_string_pattern <- '"[^"\\\\]*+(?:\\\\.[^"\\\\]*+)*+"'
+
 #' Read and check a fixture.
 #'
-#' @param path a fixture file, or the name of a fixture shipped with nnscratch
-#'   (nn_list_fixtures()), such as "article", when no file has that name.
+#' @param path a fixture file (a regular file), or the name of a fixture shipped with
+#'   nnscratch (nn_list_fixtures()), such as "article", when no file has that name.
 #' @param max_bytes a larger file is refused before it is read.
 #' @return an nn_fixture, with print, summary and plot methods: list(name,
 #'   description, X, y, layers, lr, epochs, batch_size, shuffle, seed, expected):
@@ -1298,53 +1757,145 @@ nn_list_fixtures <- function() {
 #'   or list(untrained_half_squared_error = <matrix of y's shape>, decimals): the
 #'   (y - output)^2 / 2 of the initial network, which the tests of both languages
 #'   check to that many decimals.
-#' @section Errors: an error of class nnscratch_fixture_error if the file cannot
-#'   be read, is too large, is not UTF-8 JSON, or breaks the format; the message
-#'   names the file and the field. Nothing is written.
+#' @section Errors: an error of class nnscratch_fixture_error if the file cannot be
+#'   read, is not a regular file, is too large, is not JSON text that both languages
+#'   read alike, or breaks the format; the message names the file and the field.
+#'   Nothing is written.
 #' @export
 nn_load_fixture <- function(path, max_bytes = 1e8) {
-  if (length(path) == 1 && path %in% nn_list_fixtures() && !file.exists(path)) {
+  if (nn_is_string(path) && path %in% nn_list_fixtures() && !file.exists(nn_local_path(path))) {
     path <- file.path(nn_fixture_folder(), paste0(path, ".json"))
   }
-  size <- file.size(path)
-  if (is.na(size) || dir.exists(path)) {
-    nn_input_error(NULL, "cannot be read (no such file)", path, category = "file")
-  }
-  if (size > max_bytes) {
-    nn_input_error(NULL, sprintf("is %.0f bytes, over the limit of %.0f (max_bytes)",
-                                 size, max_bytes), path, category = "file")
-  }
-  bytes <- readBin(path, "raw", size)
-  if (length(bytes) >= 3 && identical(bytes[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) {
-    nn_input_error(NULL, "starts with a byte-order mark; JSON is UTF-8 without one", path,
-                   category = "json")
-  }
-  if (any(bytes == 0)) {
-    nn_input_error(NULL, "is not valid JSON (a NUL byte)", path, category = "json")
-  }
-  text <- rawToChar(bytes)
-  Encoding(text) <- "UTF-8"
-  if (!validUTF8(text)) {
-    nn_input_error(NULL, "is not UTF-8 text", path, category = "json")
-  }
-  # NaN and Infinity are not JSON, but Python writes them: read them as numbers
-  # too large for a double, so that the check for finite numbers names their field.
-  tokens <- gregexpr('"(?:[^"\\\\]|\\\\.)*"|-?Infinity|NaN', text, perl = TRUE)
-  found <- regmatches(text, tokens)[[1]]
-  regmatches(text, tokens) <- list(ifelse(
-    startsWith(found, '"'), found, ifelse(startsWith(found, "-"), "-1e999", "1e999")
-  ))
-  content <- tryCatch(
-    jsonlite::fromJSON(text, simplifyVector = FALSE),
-    error = function(e) {
-      detail <- gsub("\\s+", " ", trimws(conditionMessage(e)))
-      nn_input_error(NULL, paste0("is not valid JSON (", detail, ")"), path, category = "json")
-    }
-  )
+  bytes <- nn_read_file(path, max_bytes)
   tryCatch(
-    nn_read_fixture(content),
+    nn_parse_fixture(bytes),
     nnscratch_input_error = function(e) nn_input_error(e$field, e$problem, path, e$category)
   )
+}
+
+#' The fixture that the bytes of a fixture file hold: what nn_load_fixture does once
+#' the file is read (and what nn_save_fixture checks before it writes).
+#' @param bytes a raw vector.
+#' @section Errors: nnscratch_input_error naming the field, or none for the text as a
+#'   whole.
+#' @noRd
+nn_parse_fixture <- function(bytes) {
+  nn_read_fixture(nn_parse_json(bytes))
+}
+
+#' JSON text, checked so that R and Python read the same thing from it or refuse it with
+#' the same words: UTF-8 without a byte-order mark or NUL bytes, no NUL character and no
+#' lone surrogate escaped, nested at most nn_max_depth deep, and no comments (which
+#' jsonlite would skip). Only text is parsed, never a path or a URL.
+#'
+#' NaN and Infinity are not JSON, but Python writes them: they are read as numbers, so
+#' that the check for finite numbers names their field.
+#' @param bytes a raw vector.
+#' @return the parsed JSON: named lists for objects, lists for arrays.
+#' @noRd
+nn_parse_json <- function(bytes) {
+  if (length(bytes) >= 3 && identical(bytes[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) {
+    nn_input_error(NULL, "starts with a byte-order mark; JSON is UTF-8 without one",
+                   category = "json")
+  }
+  text <- tryCatch(rawToChar(bytes), error = function(e) NULL)
+  if (is.null(text)) {
+    nn_input_error(NULL, sprintf(paste(
+      "has a NUL byte at byte %d; JSON is UTF-8 text without NUL bytes",
+      "(UTF-16 and UTF-32 are refused)"
+    ), which(bytes == as.raw(0))[1]), category = "json")
+  }
+  Encoding(text) <- "UTF-8"
+  if (!validUTF8(text)) {
+    nn_input_error(NULL, "is not UTF-8 text", category = "json")
+  }
+  nn_check_escapes(text)
+  # Outside strings, the brackets that nest, and what JSON has not but jsonlite would
+  # take: comments (/), vertical tabs and form feeds (which it reads as spaces).
+  marks <- gsub(paste0(nn_json_string_pattern, '|[^][{}/\v\f"]+'), "", text, perl = TRUE,
+                useBytes = TRUE)
+  if (grepl("[/\v\f]", marks, perl = TRUE, useBytes = TRUE)) {
+    nn_input_error(NULL, paste(
+      "is not valid JSON (a comment, a vertical tab or a form feed outside a string;",
+      "JSON has none)"
+    ), category = "json")
+  }
+  nn_check_depth(marks)
+  # NaN and Infinity where a value may stand: NaN becomes a string no valid text makes
+  # (a lone surrogate, refused above), turned back into NaN once parsed.
+  mark <- jsonlite::parse_json('"\\udfff"')
+  marked <- FALSE
+  if (grepl("NaN|Infinity", text, perl = TRUE, useBytes = TRUE)) {
+    tokens <- gregexpr(paste0(
+      nn_json_string_pattern,
+      "|(?:^|(?<=[\\[,:]))[ \\t\\n\\r]*(?:NaN|-?Infinity)(?=[ \\t\\n\\r]*(?:[],}]|$))"
+    ), text, perl = TRUE)
+    found <- regmatches(text, tokens)[[1]]
+    value <- !startsWith(found, '"')
+    marked <- any(endsWith(found[value], "NaN"))
+    replaced <- ifelse(endsWith(found, "NaN"), '"\\udfff"',
+                       ifelse(endsWith(found, "-Infinity"), "-1e999", "1e999"))
+    found[value] <- paste0(sub("[^ \t\n\r]*$", "", found[value]), replaced[value])
+    regmatches(text, tokens) <- list(found)
+  }
+  content <- tryCatch(jsonlite::parse_json(text), error = function(e) {
+    detail <- gsub("\\s+", " ", trimws(conditionMessage(e)))
+    nn_input_error(NULL, paste0("is not valid JSON (", detail, ")"), category = "json")
+  })
+  if (!marked) {
+    return(content)
+  }
+  if (identical(content, mark)) {
+    return(NaN)
+  }
+  rapply(content, function(x) if (identical(x, mark)) NaN else x, classes = "character",
+         how = "replace")
+}
+
+# Refuse \u0000 (R's strings end at a NUL: keys would merge) and a surrogate escape that
+# is not half of a pair (no character: R and Python would read it apart).
+nn_check_escapes <- function(text) {
+  if (!grepl("\\\\u", text, perl = TRUE, useBytes = TRUE)) {
+    return(invisible(NULL))
+  }
+  escapes <- gregexpr("(?s)\\\\(?:u[0-9a-fA-F]{4}|.)", text, perl = TRUE, useBytes = TRUE)[[1]]
+  found <- regmatches(text, list(escapes))[[1]]
+  starts <- as.vector(escapes)
+  unit <- ifelse(nchar(found, type = "bytes") == 6,
+                 strtoi(substring(found, 3), 16L), NA)
+  high <- !is.na(unit) & unit >= 0xD800 & unit <= 0xDBFF
+  low <- !is.na(unit) & unit >= 0xDC00 & unit <= 0xDFFF
+  ends <- starts + nchar(found, type = "bytes")
+  after <- c(starts[-1], NA)
+  paired_high <- high & c(low[-1], FALSE) & !is.na(after) & after == ends
+  paired_low <- low & c(FALSE, paired_high[-length(paired_high)])
+  fault <- which((!is.na(unit) & unit == 0) | (high & !paired_high) | (low & !paired_low))
+  if (length(fault) == 0) {
+    return(invisible(NULL))
+  }
+  first <- fault[1]
+  if (unit[first] == 0) {
+    nn_input_error(NULL, sprintf(paste(
+      "has \\u0000 at byte %d: a NUL character, which R's strings cannot hold;",
+      "nnscratch refuses it in both languages"
+    ), starts[first]), category = "json")
+  }
+  nn_input_error(NULL, sprintf(
+    "has %s at byte %d: half of a UTF-16 surrogate pair, alone, which is no character",
+    found[first], starts[first]
+  ), category = "json")
+}
+
+# Refuse nesting deeper than nn_max_depth, counting the brackets (outside strings) in marks.
+nn_check_depth <- function(marks) {
+  brackets <- charToRaw(marks)
+  opening <- brackets == charToRaw("[") | brackets == charToRaw("{")
+  closing <- brackets == charToRaw("]") | brackets == charToRaw("}")
+  depth <- max(0, cumsum(opening - closing))
+  if (depth > nn_max_depth) {
+    nn_input_error(NULL, sprintf("is nested %d levels deep, more than %d; a fixture needs 5",
+                                 depth, nn_max_depth), category = "json")
+  }
 }
 
 nn_read_fixture <- function(content) {
@@ -1369,18 +1920,24 @@ nn_read_fixture <- function(content) {
     function(layer, number) nn_read_layer(layer, sprintf("layers[%d]", number)),
     content$layers, seq_along(content$layers)
   )
+  nn_refuse_null(content)
   batch_size <- content[["batch_size"]]
   shuffle <- if (is.null(content[["shuffle"]])) FALSE else content[["shuffle"]]
   seed <- content[["seed"]]
   nn_check_training(layers, X, y, content$lr, content$epochs, batch_size, shuffle, seed)
-  expected <- content[["expected"]]
+  expected <- if ("expected" %in% names(content)) nn_read_expected(content$expected, y)
   structure(list(
     name = content$name, description = content$description, X = X, y = y,
-    layers = layers, lr = as.numeric(content$lr), epochs = as.integer(content$epochs),
-    batch_size = if (is.null(batch_size)) NULL else as.integer(batch_size),
+    layers = layers, lr = as.numeric(content$lr), epochs = nn_count(content$epochs),
+    batch_size = if (is.null(batch_size)) NULL else nn_count(batch_size),
     shuffle = shuffle, seed = if (is.null(seed)) NULL else as.numeric(seed),
-    expected = if (is.null(expected)) NULL else nn_read_expected(expected, y)
+    expected = expected
   ), class = "nn_fixture")
+}
+
+# A whole number as an integer where R's integers hold it, else as a double.
+nn_count <- function(value) {
+  if (value <= .Machine$integer.max) as.integer(value) else as.numeric(value)
 }
 
 # A JSON object with all the keys required, maybe some optional, each once.
@@ -1407,6 +1964,21 @@ nn_check_object <- function(value, field, required, optional = character()) {
   for (key in required) {
     if (!(key %in% names(value))) {
       nn_input_error(paste0(prefix, key), "is missing", category = "structure")
+    }
+  }
+}
+
+# An optional setting given as null is refused by its own check: null is not absence
+# (the schema allows no null there).
+nn_refuse_null <- function(content) {
+  checks <- list(
+    batch_size = function(value) nn_check_whole(value, "batch_size", 1),
+    shuffle = function(value) nn_check_boolean(value, "shuffle"),
+    seed = nn_check_seed
+  )
+  for (key in names(checks)) {
+    if (key %in% names(content) && is.null(content[[key]])) {
+      checks[[key]](NULL)
     }
   }
 }
@@ -1440,6 +2012,10 @@ nn_read_expected <- function(value, y) {
 }
 
 # A JSON array of equally long rows of numbers, as a numeric matrix.
+#
+# A quick look first (every row an array of as many numbers); only when it fails are the
+# rows read number by number, to name the first fault, so that a large valid file costs
+# little more than its parsing.
 nn_read_matrix <- function(value, field) {
   if (!is.list(value) || !is.null(names(value)) || length(value) == 0) {
     nn_input_error(
@@ -1447,16 +2023,30 @@ nn_read_matrix <- function(value, field) {
       category = "structure"
     )
   }
-  for (number in seq_along(value)) {
-    row <- nn_read_numbers(value[[number]], field, row = number)
-    if (length(row) != length(value[[1]])) {
-      nn_input_error(field, sprintf(
-        "row %d has %d numbers, but row 1 has %d; every row must have the same length",
-        number, length(row), length(value[[1]])
-      ), category = "shape")
+  widths <- lengths(value)
+  entries <- unlist(value, recursive = FALSE)
+  # The entries' values: atomic, numeric and as many as the entries unless some entry is
+  # an array or an object, a string, or null; booleans (which unlist makes 1 and 0) are
+  # looked for on their own.
+  numbers <- unlist(entries, recursive = FALSE)
+  quick <- all(vapply(value, is.list, NA)) && is.null(names(entries)) &&
+    widths[1] > 0 && all(widths == widths[1]) && is.numeric(numbers) &&
+    length(numbers) == length(entries) &&
+    is.null(rapply(entries, function(x) TRUE, classes = "logical", how = "unlist"))
+  if (!quick) {
+    for (number in seq_along(value)) {
+      row <- nn_read_numbers(value[[number]], field, row = number)
+      if (length(row) != length(value[[1]])) {
+        nn_input_error(field, sprintf(
+          "row %d has %d numbers, but row 1 has %d; every row must have the same length",
+          number, length(row), length(value[[1]])
+        ), category = "shape")
+      }
     }
   }
-  matrix(as.numeric(unlist(value)), nrow = length(value), byrow = TRUE)
+  matrix <- matrix(as.numeric(numbers), nrow = length(value), byrow = TRUE)
+  nn_check_finite_entries(matrix, field)
+  matrix
 }
 
 # A non-empty JSON array of finite numbers (row `row` of a matrix), as a numeric vector.
@@ -1486,6 +2076,17 @@ nn_read_numbers <- function(value, field, row = NULL) {
     }
   }
   as.numeric(unlist(value))
+}
+
+# Name the first entry of a matrix that is not finite, row by row.
+nn_check_finite_entries <- function(matrix, field) {
+  fault <- which(!is.finite(t(matrix)))
+  if (length(fault) > 0) {
+    nn_input_error(field, sprintf(
+      "row %d, column %d is not finite; NaN and Infinity are refused",
+      (fault[1] - 1) %/% ncol(matrix) + 1, (fault[1] - 1) %% ncol(matrix) + 1
+    ))
+  }
 }
 
 #' A fixture in a few lines (print), or per column of its data (summary).
@@ -1532,7 +2133,8 @@ summary.nn_fixture <- function(object, ...) {
 
 #' nn_train the fixture's network on its data, with all its settings.
 #' @param fixture a fixture, as nn_load_fixture returns it.
-#' @param trace,progress,... as in nn_train (trace_every, trace_quantities, trace_limit).
+#' @param trace,progress,... as in nn_train (trace_every, trace_quantities, trace_limit,
+#'   trace_csv).
 #' @return as nn_train.
 #' @export
 nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL, ...) {
@@ -1543,9 +2145,10 @@ nn_train_fixture <- function(fixture, trace = FALSE, progress = NULL, ...) {
 
 #' Write a fixture so that every double reads back exactly, in R and in Python.
 #'
-#' The fixture is checked first; on any error nothing is written. The file is
-#' written beside path under a temporary name, then renamed over it, so a failed
-#' write never leaves a half-written file.
+#' The fixture is checked first, and the text made of it is read back as
+#' nn_load_fixture reads files: what could not be loaded is not saved, and on any error
+#' nothing is written. The file is written through nn_open_atomically: a failed write
+#' leaves the old file as it was.
 #' @param fixture list(name, description, X, y, layers, lr, epochs).
 #' @param path the file.
 #' @export
@@ -1553,51 +2156,57 @@ nn_save_fixture <- function(fixture, path) {
   f <- fixture
   nn_check_training(f$layers, f$X, f$y, f$lr, f$epochs, f[["batch_size"]],
                     isTRUE(f[["shuffle"]]), f[["seed"]])
-  layers <- paste(vapply(f$layers, function(layer) {
+  layers <- paste(vapply(seq_along(f$layers), function(number) {
+    layer <- f$layers[[number]]
     bias <- if (is.null(layer$bias)) "null" else nn_json_row(nn_format_numbers(layer$bias))
+    activation <- nn_json_string(layer$activation, sprintf("layers[%d].activation", number))
     paste0(
       "    {\n",
       '      "weights": ', nn_json_matrix(layer$weights, "      "), ",\n",
       '      "bias": ', bias, ",\n",
-      '      "activation": ', nn_json_string(layer$activation), "\n",
+      '      "activation": ', activation, "\n",
       "    }"
     )
   }, character(1)), collapse = ",\n")
   fields <- list(
-    format = nn_json_string(nn_fixture_format),
-    name = nn_json_string(f$name),
-    description = nn_json_string(f$description),
+    format = nn_json_string(nn_fixture_format, "format"),
+    name = nn_json_string(f$name, "name"),
+    description = nn_json_string(f$description, "description"),
     X = nn_json_matrix(f$X, "  "),
     y = nn_json_matrix(f$y, "  "),
     layers = paste0("[\n", layers, "\n  ]"),
     lr = nn_format_numbers(f$lr),
-    epochs = sprintf("%d", as.integer(f$epochs))
+    epochs = sprintf("%.0f", f$epochs)
   )
   # The optional fields, only where they differ from their default.
   if (!is.null(f[["batch_size"]])) {
-    fields$batch_size <- sprintf("%d", as.integer(f[["batch_size"]]))
+    fields$batch_size <- sprintf("%.0f", f[["batch_size"]])
   }
   if (isTRUE(f[["shuffle"]])) {
     fields$shuffle <- "true"
   }
   if (!is.null(f[["seed"]])) {
-    fields$seed <- sprintf("%d", as.integer(f[["seed"]]))
+    fields$seed <- sprintf("%.0f", f[["seed"]])
   }
   if (!is.null(f[["expected"]])) {
-    errors <- nn_json_matrix(f$expected$untrained_half_squared_error, "    ")
-    decimals <- as.integer(f$expected$decimals)
-    fields$expected <- sprintf(
-      '{\n    "untrained_half_squared_error": %s,\n    "decimals": %d\n  }', errors, decimals
-    )
+    fields$expected <- nn_json_expected(f[["expected"]])
   }
   text <- paste0(
     "{\n", paste0('  "', names(fields), '": ', unlist(fields), collapse = ",\n"), "\n}\n"
   )
+  nn_parse_fixture(charToRaw(enc2utf8(text)))
   nn_write_atomically(path, text)
 }
 
-nn_json_string <- function(text) {
-  as.character(jsonlite::toJSON(text, auto_unbox = TRUE))
+nn_json_string <- function(text, field) {
+  if (!nn_is_string(text)) {
+    nn_input_error(field, paste("must be a string; got", nn_describe(text)),
+                   category = "structure")
+  }
+  if (!validUTF8(enc2utf8(text))) {
+    nn_input_error(field, "holds a lone surrogate, which is no character; UTF-8 cannot write it")
+  }
+  as.character(jsonlite::toJSON(enc2utf8(text), auto_unbox = TRUE))
 }
 
 nn_json_row <- function(values) {
@@ -1611,34 +2220,43 @@ nn_json_matrix <- function(matrix, indent) {
   paste0("[\n", rows, "\n", indent, "]")
 }
 
+# The expected field's text; its values are checked when the text is read back.
+nn_json_expected <- function(expected) {
+  if (!(is.list(expected) && setequal(names(expected), nn_expected_fields) &&
+          length(expected) == length(nn_expected_fields))) {
+    nn_input_error("expected", paste(
+      "must be a dict of untrained_half_squared_error and decimals; got",
+      nn_describe(expected)
+    ), category = "structure")
+  }
+  errors <- expected$untrained_half_squared_error
+  if (!(is.matrix(errors) && is.numeric(errors) && length(errors) > 0)) {
+    nn_input_error("expected.untrained_half_squared_error",
+                   "must be a matrix of numbers, of the shape of y", category = "structure")
+  }
+  nn_check_whole(expected$decimals, "expected.decimals", 0, 17)
+  sprintf('{\n    "untrained_half_squared_error": %s,\n    "decimals": %d\n  }',
+          nn_json_matrix(errors, "    "), as.integer(expected$decimals))
+}
+
 #' Write the long table of nn_trace_table as CSV, every value exact.
 #'
-#' The header is epoch,iteration,step,layer,quantity,row,col,value; values are
-#' written as in fixtures, so they read back to the bit. Python's write_trace_csv
-#' writes the same header and rows for the same run.
+#' The header is epoch,iteration,step,layer,quantity,row,col,value; values are written
+#' as in fixtures, so they read back to the bit. The rows are written iteration by
+#' iteration, as nn_train writes them with trace_csv; Python's write_trace_csv writes
+#' the same header and rows for the same run.
 #' @param trace a trace.
 #' @param path the file.
 #' @export
 nn_write_trace_csv <- function(trace, path) {
-  table <- nn_trace_table(trace)
-  table$value <- nn_format_numbers(table$value)
-  lines <- c(paste(names(table), collapse = ","), do.call(paste, c(table, sep = ",")))
-  nn_write_atomically(path, paste0(paste(lines, collapse = "\n"), "\n"))
-}
-
-#' Write content beside path under a temporary name, then rename it to path.
-#'
-#' A write that fails half-way leaves the file at path as it was.
-#' @param path the file.
-#' @param content one string (written as UTF-8), or a raw vector.
-#' @noRd
-nn_write_atomically <- function(path, content) {
-  temporary <- tempfile(paste0(".", basename(path), "."), tmpdir = dirname(path), fileext = ".tmp")
-  on.exit(unlink(temporary))
-  writeBin(if (is.raw(content)) content else charToRaw(enc2utf8(content)), temporary)
-  if (!file.rename(temporary, path)) {
-    stop(sprintf("%s: cannot be written (renaming %s failed)", path, temporary), call. = FALSE)
+  steps <- nn_trace_quantities(trace)
+  csv <- NULL
+  on.exit(if (!is.null(csv)) csv$abort())
+  suspendInterrupts(csv <- nn_open_trace_csv(path, steps)) # Ctrl-C waits until on.exit can see it
+  for (k in seq_along(trace$loss)) {
+    csv$write(trace$epoch[k], trace$iteration[k], nn_stored_blocks(trace, steps, k))
   }
+  csv$commit()
 }
 
 # ---- Plots -----------------------------------------------------------------------
@@ -1723,7 +2341,10 @@ nn_plot_training <- function(result, fixture, path = NULL, log_scale = FALSE, dp
 }
 
 nn_draw_loss <- function(loss, log_scale) {
+  # Limits given, so that a run of 0 epochs draws an empty panel.
   graphics::plot(seq_along(loss), loss, type = "l", log = if (log_scale) "y" else "",
+                 xlim = c(1, max(1, length(loss))),
+                 ylim = if (length(loss)) range(loss) else c(0.1, 1),
                  xlab = "epoch", main = "loss",
                  ylab = paste0("loss, mean of (y - output)^2 / 2", if (log_scale) ", log scale"))
 }
@@ -1731,6 +2352,7 @@ nn_draw_loss <- function(loss, log_scale) {
 # The boundary, and beside it a colour bar (one output) or in it a legend of the classes.
 nn_draw_boundary <- function(layers, X, y) {
   margin <- 0.1 * (apply(X, 2, max) - apply(X, 2, min))
+  margin[margin == 0] <- 0.5 # every sample at one point: a square around it
   grid_x <- seq(min(X[, 1]) - margin[1], max(X[, 1]) + margin[1], length.out = 200)
   grid_y <- seq(min(X[, 2]) - margin[2], max(X[, 2]) + margin[2], length.out = 200)
   grid <- as.matrix(expand.grid(grid_x, grid_y))
@@ -2400,19 +3022,7 @@ nn_as_fixture <- function(fixture) {
 #' a byte-order mark are skipped, a carriage return before a newline too.
 #' @noRd
 nn_read_csv <- function(path, max_bytes) {
-  size <- file.size(path)
-  if (is.na(size) || dir.exists(path)) {
-    nn_input_error(NULL, "cannot be read (no such file)", path, category = "file")
-  }
-  if (size > max_bytes) {
-    nn_input_error(NULL, sprintf("is %.0f bytes, over the limit of %.0f (max_bytes)",
-                                 size, max_bytes), path, category = "file")
-  }
-  bytes <- readBin(path, "raw", min(size, max_bytes) + 1)
-  if (length(bytes) > max_bytes) {
-    nn_input_error(NULL, sprintf("is over the limit of %.0f bytes (max_bytes)", max_bytes),
-                   path, category = "file")
-  }
+  bytes <- nn_read_file(path, max_bytes)
   if (any(bytes == 0)) {
     nn_input_error(NULL, "is not text: it holds a NUL byte", path, category = "file")
   }

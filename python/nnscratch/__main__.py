@@ -1,30 +1,29 @@
 """The command line: nnscratch (or python -m nnscratch) train | crosscheck | explain | check.
 
 Also fixtures, the list of the fixtures shipped with nnscratch. R has the same commands
-with the same arguments: Rscript r/cli.R ...
-Errors print one line and exit with status 2; a crosscheck that finds the two
-languages apart, and a check that finds a learner's numbers apart from nnscratch's,
-exit with status 1.
+with the same arguments: Rscript r/cli.R ... Both read their arguments by the same rules,
+from the same table (COMMANDS; r/cli.R's commands), and print the same help. Errors print
+one line and exit with status 2; a crosscheck that finds the two languages apart, and a
+check that finds a learner's numbers apart from nnscratch's, exit with status 1; Ctrl-C
+ends with one line and status 130, a closed output pipe quietly with status 141.
 """
 
-import argparse
 import dataclasses
+import importlib.util
+import os
 import re
 import sys
 import time
+from typing import NamedTuple
+
+import numpy as np
 
 from . import __version__
 from .check import check_trace
-from .checks import InputError, check_training
+from .checks import InputError, check_recording, check_training, check_whole
 from .explain import explain
-from .fixtures import (
-    FIXTURE_FOLDER,
-    list_fixtures,
-    load_fixture,
-    save_fixture,
-    train_fixture,
-    write_trace_csv,
-)
+from .files import file_error, output_mode, same_file
+from .fixtures import FIXTURE_FOLDER, list_fixtures, load_fixture, save_fixture, train_fixture
 from .page import explain_html
 from .plots import accuracy
 from .spreadsheet import write_explain_xlsx
@@ -32,91 +31,288 @@ from .spreadsheet import write_explain_xlsx
 # A run whose epochs take longer than this, on a terminal, gets a progress bar.
 PROGRESS_AFTER_SECONDS = 2.0
 
+PROGRAM = "nnscratch"
+
+
+class Option(NamedTuple):
+    """A command's option: ``--name VALUE``, or ``--name=VALUE``."""
+
+    name: str
+    value: str
+    """The value's name in the help: N, X, FILE.csv, ..."""
+    kind: str
+    """How the value is read: a key of :data:`KINDS`."""
+    help: str
+    python_only: bool = False
+
+
+class Command(NamedTuple):
+    summary: str
+    arguments: tuple
+    """The names of its arguments in the help; one ending with ... takes one or more."""
+    options: list
+
+
+# The commands, their options and their help; r/cli.R holds the same table.
+COMMANDS = {
+    "train": Command(
+        "train a fixture, printing the loss",
+        ("FIXTURE",),
+        [
+            Option("epochs", "N", "int", "train this many epochs, instead of the fixture's"),
+            Option("lr", "X", "float", "this learning rate, instead of the fixture's"),
+            Option("batch-size", "N", "int", "batches of N samples, instead of the fixture's"),
+            Option("seed", "N", "int", "shuffle the samples every epoch, from this seed"),
+            Option("every", "N", "int", "print the loss every N epochs (default: ten lines)"),
+            Option("trace", "FILE.csv", "file", "write every number of the run, as it runs"),
+            Option("trace-every", "K", "int", "with --trace: only every K-th epoch"),
+            Option(
+                "trace-quantities",
+                "A,B",
+                "names",
+                "with --trace: only these quantities (and the samples and the loss)",
+            ),
+            Option("plot", "FILE.png", "file", "draw the loss (and the decision boundary)"),
+            Option("log-scale", "", "flag", "with --plot: the loss on a log axis"),
+            Option("dpi", "N", "int", "with --plot: pixels per inch (default: 100)"),
+            Option("save", "MODEL.json", "file", "save the trained network as a fixture"),
+        ],
+    ),
+    "crosscheck": Command("train in Python and in R, compare every number", ("FIXTURE...",), []),
+    "explain": Command(
+        "the eleven steps of one iteration, with their numbers",
+        ("FIXTURE",),
+        [
+            Option("epoch", "K", "int", "the epoch to show (default: 1)"),
+            Option("iteration", "I", "int", "the iteration of that epoch (default: 1)"),
+            Option("digits", "D", "int", "decimals to round to (default: 3)"),
+            Option("xlsx", "FILE.xlsx", "file", "also write the steps as a spreadsheet", True),
+            Option("html", "FILE.html", "file", "also write the walkthrough page, opening there"),
+        ],
+    ),
+    "check": Command(
+        "check your own network's numbers (a CSV) against nnscratch's",
+        ("FIXTURE", "MINE.csv"),
+        [],
+    ),
+    "fixtures": Command("list the fixtures shipped with nnscratch", (), []),
+}
+
+# How option values are read, in both languages: decimal numbers only (no 0x10, no 1_000).
+KINDS = {
+    "int": re.compile(r"[+-]?[0-9]+"),
+    "float": re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"),
+    "file": re.compile(r".+", re.DOTALL),
+    "names": re.compile(r"[a-z_]+(,[a-z_]+)*"),
+    "flag": None,
+}
+
+# What each option needs that Python may lack, and how to get it.
+NEEDS = {
+    "plot": ("matplotlib", "pip install 'nnscratch[plots]' (or pip install matplotlib)"),
+    "xlsx": ("openpyxl", "pip install 'nnscratch[xlsx]' (or pip install openpyxl)"),
+}
+
 
 class UsageError(Exception):
     """Arguments the command line does not take."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other error here."""
-
-    def error(self, message):
-        raise UsageError(f"{message} (see {self.prog} --help)")
+class Interruption(Exception):  # noqa: N818 - Ctrl-C is not an error of ours
+    """Ctrl-C: the line to print."""
 
 
-def parser():
-    main = OneLineParser(prog="nnscratch", description=__doc__.splitlines()[0])
-    main.add_argument("--version", action="version", version=f"nnscratch {__version__}")
-    commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-
-    train = commands.add_parser("train", help="train a fixture, printing the loss")
-    train.add_argument("fixture")
-    train.add_argument("--epochs", type=int, help="instead of the fixture's")
-    train.add_argument("--lr", type=float, help="instead of the fixture's")
-    train.add_argument("--batch-size", type=int, help="instead of the fixture's")
-    train.add_argument("--seed", type=int, help="shuffle every epoch, from this seed")
-    train.add_argument("--every", type=int, help="print the loss every N epochs")
-    train.add_argument("--trace", metavar="FILE.csv", help="write the trace")
-    train.add_argument("--plot", metavar="FILE.png", help="draw the loss (and the boundary)")
-    train.add_argument("--log-scale", action="store_true", help="the plot's loss on a log axis")
-    train.add_argument("--dpi", type=int, default=100, help="the plot's pixels per inch")
-    train.add_argument("--save", metavar="MODEL.json", help="save the trained network")
-
-    crosscheck = commands.add_parser("crosscheck", help="train in Python and in R, compare")
-    crosscheck.add_argument("fixture", nargs="+")
-
-    explain_command = commands.add_parser("explain", help="the eleven steps of one iteration")
-    explain_command.add_argument("fixture")
-    explain_command.add_argument("--epoch", type=int, default=1)
-    explain_command.add_argument("--iteration", type=int, default=1)
-    explain_command.add_argument("--digits", type=int, default=3)
-    explain_command.add_argument(
-        "--xlsx", metavar="FILE.xlsx", help="also write the steps as a spreadsheet (Python only)"
-    )
-    explain_command.add_argument(
-        "--html", metavar="FILE.html", help="also write the walkthrough page, opening there"
-    )
-
-    check = commands.add_parser("check", help="check your own network's numbers (a CSV)")
-    check.add_argument("fixture")
-    check.add_argument("trace", metavar="MINE.csv")
-
-    commands.add_parser("fixtures", help="list the fixtures shipped with nnscratch")
-    return main
+class Arguments(NamedTuple):
+    command: str
+    arguments: list
+    """The fixture files (and, for check, the learner's CSV)."""
+    options: dict
 
 
 def main(argv=None):
-    """Run one command; return the exit status (0; 1 when a crosscheck or a check finds
-    numbers apart; 2 for bad input)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run one command; return the exit status: 0, 1 when a crosscheck disagrees, 2 for
+    any error, 130 on Ctrl-C, 141 when the output pipe is closed."""
+    argv = sys.argv[1:] if argv is None else [str(word) for word in argv]
     try:
-        if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-            raise UsageError(f"unknown command '{argv[0]}'; the commands are {', '.join(COMMANDS)}")
-        arguments, unknown = parser().parse_known_args(argv)
-        if unknown:
-            raise UsageError(f"unrecognized argument: {unknown[0]}")
-        return COMMANDS[arguments.command](arguments)
-    except (UsageError, InputError, OSError, ImportError, ValueError) as error:
+        arguments = parse(argv)
+        if arguments is None:
+            return 0  # the help was asked for
+        return RUN[arguments.command](arguments)
+    except (UsageError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of our output has gone (| head): stop quietly, and let the final
+        # flush of standard output go nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (OSError, ImportError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Interruption as interrupted:
+        print(f"error: {interrupted}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def parse(words):
+    """The command, its arguments and its options, read by the rules R's cli.R follows
+    too; None after printing the help or the version."""
+    if not words:
+        raise UsageError(f"give a command: {', '.join(COMMANDS)} (see {PROGRAM} --help)")
+    if words[0] in ("-h", "--help"):
+        print(help_text(None), end="")
+        return None
+    if words == ["--version"]:
+        print(f"nnscratch {__version__}")
+        return None
+    if words[0] not in COMMANDS:
+        raise UsageError(f"unknown command '{words[0]}'; the commands are {', '.join(COMMANDS)}")
+    command = COMMANDS[words[0]]
+    known = {option.name: option for option in command.options}
+    given, options, rest = [], {}, list(words[1:])
+    while rest:
+        word = rest.pop(0)
+        if word == "--":  # what follows is arguments, even if it starts with -
+            given.extend(rest)
+            break
+        if word in ("-h", "--help"):
+            print(help_text(words[0]), end="")
+            return None
+        if not word.startswith("-") or word == "-":
+            given.append(word)
+            continue
+        name, equals, value = word[2:].partition("=") if word.startswith("--") else (word, "", "")
+        if name not in known:
+            raise UsageError(f"unrecognized argument: {word} (see {PROGRAM} {words[0]} --help)")
+        option = known[name]
+        if option.kind == "flag":
+            if equals:
+                raise UsageError(f"argument --{name}: takes no value")
+            options[name.replace("-", "_")] = True
+            continue
+        if not equals:
+            if not rest:
+                raise UsageError(f"argument --{name}: expected one argument")
+            value = rest.pop(0)
+        options[name.replace("-", "_")] = read_value(option, value)
+    several = command.arguments[-1:] and command.arguments[-1].endswith("...")
+    if len(given) < len(command.arguments) or (len(given) > len(command.arguments) and not several):
+        raise UsageError(
+            f"{words[0]} takes {' '.join(command.arguments) or 'no arguments'}; "
+            f"got {len(given)} (see {PROGRAM} {words[0]} --help)"
+        )
+    return Arguments(words[0], given, options)
+
+
+def read_value(option, text):
+    """An option's value, read by its kind; numbers as R reads them (decimal text)."""
+    if not KINDS[option.kind].fullmatch(text):
+        raise UsageError(f"argument --{option.name}: invalid {option.kind} value: '{text}'")
+    if option.kind == "names":
+        return text.split(",")
+    if option.kind in ("int", "float"):
+        value = float(text)
+        return int(value) if option.kind == "int" and np.isfinite(value) else value
+    return text
+
+
+def help_text(name):
+    """The help of one command (or, for None, of the command line), as R prints it too."""
+    if name is None:
+        commands = [
+            (" ".join((command, *spec.arguments)), spec) for command, spec in COMMANDS.items()
+        ]
+        width = max(len(left) for left, _ in commands) + 4
+        lines = [
+            f"usage: {PROGRAM} COMMAND [ARGUMENTS...] [options]",
+            "",
+            "The multi-layer perceptron of 'Neural Networks From Scratch in Python & R', in",
+            "Python and in R, with the same commands, options and output in both.",
+            "",
+            "commands:",
+            *(f"  {left.ljust(width)}{spec.summary}" for left, spec in commands),
+            "",
+            f"{PROGRAM} COMMAND --help says more; {PROGRAM} --version, the version. Errors",
+            "print one line and exit with status 2.",
+        ]
+        return "\n".join(lines) + "\n"
+    command = COMMANDS[name]
+    options = [
+        (
+            f"--{option.name} {option.value}".rstrip(),
+            option.help + (" (Python only)" if option.python_only else ""),
+        )
+        for option in command.options
+    ]
+    options.append(("-h, --help", "print this help"))
+    width = max(len(left) for left, _ in options) + 4
+    lines = [
+        " ".join(["usage:", PROGRAM, name, *command.arguments, "[options]"]),
+        "",
+        f"{command.summary[0].upper()}{command.summary[1:]}.",
+        "",
+        "options:",
+        *(f"  {left.ljust(width)}{right}" for left, right in options),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def check_ready(arguments):
+    """Before anything runs: what the options need is installed, and every output file
+    can be written, none named twice."""
+    for option, (module, install) in NEEDS.items():
+        if option in arguments.options and importlib.util.find_spec(module) is None:
+            raise UsageError(f"argument --{option}: needs {module}: {install}")
+    outputs = [
+        name for name in ("trace", "plot", "save", "xlsx", "html") if name in arguments.options
+    ]
+    for number, name in enumerate(outputs):
+        path = arguments.options[name]
+        output_mode(path)
+        folder = os.path.dirname(path) or os.curdir
+        if not os.path.isdir(folder):
+            raise file_error(path, "cannot be written (No such file or directory)")
+        for other in outputs[:number]:
+            if same_file(path, arguments.options[other]):
+                raise UsageError(
+                    f"argument --{name}: {path} is also the file of --{other}; "
+                    "give each output its own file"
+                )
 
 
 def train_command(arguments):
-    fixture = load_fixture(arguments.fixture)
+    check_ready(arguments)
+    options = arguments.options
+    fixture = load_fixture(arguments.arguments[0])
     changes = {
-        "epochs": arguments.epochs,
-        "lr": arguments.lr,
-        "batch_size": arguments.batch_size,
-        "seed": arguments.seed,
+        key: options[key] for key in ("epochs", "lr", "batch_size", "seed") if key in options
     }
-    fixture = dataclasses.replace(
-        fixture, **{key: value for key, value in changes.items() if value is not None}
-    )
-    if arguments.seed is not None:
+    fixture = dataclasses.replace(fixture, **changes)
+    if "seed" in options:
         fixture.shuffle = True
     f = fixture
+    recording = {
+        "trace_csv": options.get("trace"),
+        "trace_every": options.get("trace_every", 1),
+        "trace_quantities": options.get("trace_quantities"),
+    }
     check_training(f.layers, f.X, f.y, f.lr, f.epochs, f.batch_size, f.shuffle, f.seed)
-    every = arguments.every or max(1, fixture.epochs // 10)
+    check_recording(
+        f.layers,
+        f.X,
+        f.batch_size,
+        f.epochs,
+        first_epoch=1,
+        trace=False,
+        progress=None,
+        trace_limit=1e9,
+        **recording,
+    )
+    every = options.get("every", max(1, fixture.epochs // 10))
+    check_whole(every, "--every", 1)
     batches = "" if fixture.batch_size is None else f", batches of {fixture.batch_size}"
     shuffled = f", shuffled (seed {fixture.seed})" if fixture.shuffle else ""
     print(
@@ -124,23 +320,34 @@ def train_command(arguments):
         f"lr {fixture.lr:g}{batches}{shuffled}"
     )
     report = Progress(fixture.epochs, every)
-    result = train_fixture(fixture, trace=arguments.trace is not None, progress=report)
+    try:
+        result = train_fixture(fixture, progress=report, **recording)
+    except KeyboardInterrupt:
+        report.finish()
+        raise Interruption(
+            f"interrupted after epoch {report.reached} of {fixture.epochs}; no file written"
+        ) from None
     report.finish()
     print(f"final loss {result.loss[-1]:.6f}" if fixture.epochs else "no epochs")
     score = accuracy(result.layers, fixture.X, fixture.y)
     if score is not None:  # classes, not a regression
         print(f"accuracy {score:.4f}")
-    if arguments.trace:
-        write_trace_csv(result.trace, arguments.trace)
-        print(f"wrote {arguments.trace}")
-    if arguments.plot:
+    if "trace" in options:
+        print(f"wrote {options['trace']}")
+    if "plot" in options:
         from .plots import plot_training
 
-        plot_training(result, fixture, arguments.plot, arguments.log_scale, arguments.dpi)
-        print(f"wrote {arguments.plot}")
-    if arguments.save:
-        save_fixture(dataclasses.replace(fixture, layers=result.layers), arguments.save)
-        print(f"wrote {arguments.save}")
+        plot_training(
+            result,
+            fixture,
+            options["plot"],
+            options.get("log_scale", False),
+            options.get("dpi", 100),
+        )
+        print(f"wrote {options['plot']}")
+    if "save" in options:
+        save_fixture(dataclasses.replace(fixture, layers=result.layers), options["save"])
+        print(f"wrote {options['save']}")
     return 0
 
 
@@ -152,8 +359,11 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.start = self.shown = time.monotonic()
         self.bar = False
+        self.reached = 0
+        """The last epoch done."""
 
     def __call__(self, epoch, loss):
+        self.reached = epoch
         if epoch % self.every == 0 or epoch == 1:
             self.clear()
             print(f"epoch {epoch:6d}  loss {loss:.6f}", flush=True)
@@ -175,13 +385,14 @@ class Progress:
 
 
 def crosscheck_command(arguments):
+    # Importing these starts R, or says in one line what is missing, before anything runs.
     from .compare import crosscheck
     from .rbridge import RSession
 
-    fixtures = [load_fixture(path) for path in arguments.fixture]
+    fixtures = [load_fixture(path) for path in arguments.arguments]
     r_session = RSession()
     agree = True
-    for path, fixture in zip(arguments.fixture, fixtures):
+    for path, fixture in zip(arguments.arguments, fixtures):
         checked = crosscheck(fixture, r_session)
         print(f"{path}:")
         print(checked.report())
@@ -191,19 +402,22 @@ def crosscheck_command(arguments):
 
 
 def explain_command(arguments):
-    fixture = load_fixture(arguments.fixture)
-    print(explain(fixture, arguments.epoch, arguments.iteration, arguments.digits), end="")
-    if arguments.xlsx:
-        write_explain_xlsx(fixture, arguments.xlsx, arguments.epoch, arguments.iteration)
-        print(f"wrote {arguments.xlsx}")
-    if arguments.html:
-        explain_html(fixture, arguments.html, arguments.epoch, arguments.iteration)
-        print(f"wrote {arguments.html}")
+    check_ready(arguments)
+    options = arguments.options
+    fixture = load_fixture(arguments.arguments[0])
+    epoch, iteration = options.get("epoch", 1), options.get("iteration", 1)
+    print(explain(fixture, epoch, iteration, options.get("digits", 3)), end="")
+    if "xlsx" in options:
+        write_explain_xlsx(fixture, options["xlsx"], epoch, iteration)
+        print(f"wrote {options['xlsx']}")
+    if "html" in options:
+        explain_html(fixture, options["html"], epoch, iteration)
+        print(f"wrote {options['html']}")
     return 0
 
 
 def check_command(arguments):
-    answer = check_trace(arguments.fixture, arguments.trace)
+    answer = check_trace(*arguments.arguments)
     print(answer.report(), end="")
     return 0 if answer.ok else 1
 
@@ -218,7 +432,7 @@ def fixtures_command(arguments):
     return 0
 
 
-COMMANDS = {
+RUN = {
     "train": train_command,
     "crosscheck": crosscheck_command,
     "explain": explain_command,

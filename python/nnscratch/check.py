@@ -26,6 +26,7 @@ from . import compare
 from .activations import ACTIVATIONS
 from .checks import InputError, check_whole, describe
 from .explain import ARTICLE_NAMES
+from .files import read_file
 from .fixtures import Fixture, FixtureError, load_fixture
 from .lehmer import batches
 from .network import Layer, step, train
@@ -357,23 +358,7 @@ def _read_csv(path, max_bytes):
     Fields are separated by commas; a field in double quotes loses them; blank lines and
     a byte-order mark are skipped, a carriage return before a newline too.
     """
-    try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise FixtureError(
-                path,
-                None,
-                f"is {size} bytes, over the limit of {max_bytes} (max_bytes)",
-                category="file",
-            )
-        with open(path, "rb") as file:
-            data = file.read(max_bytes + 1)
-    except OSError as error:
-        raise FixtureError(path, None, f"cannot be read ({error})", category="file") from None
-    if len(data) > max_bytes:
-        raise FixtureError(
-            path, None, f"is over the limit of {max_bytes} bytes (max_bytes)", category="file"
-        )
+    data = read_file(path, max_bytes)
     if b"\x00" in data:
         raise FixtureError(path, None, "is not text: it holds a NUL byte", category="file")
     try:

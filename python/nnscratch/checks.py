@@ -6,6 +6,7 @@ fixture is refused with the same words in both languages.
 
 import math
 import numbers
+import os
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from .trace import LAYER_QUANTITIES, kept_quantities, recorded_epochs, trace_byt
 
 # What kind of thing is wrong; R's conditions carry the same names.
 CATEGORIES = {
-    "file": "the file cannot be read, or is too large",
+    "file": "the file cannot be read or written, is not a regular file, or is too large",
     "json": "the text is not JSON",
     "structure": "a field is missing, unknown, repeated, or of the wrong JSON type",
     "shape": "an array is empty, ragged, or does not fit another",
@@ -34,6 +35,16 @@ class InputError(ValueError):
         self.field = field
         self.problem = problem
         self.category = category
+
+
+class FixtureError(InputError):
+    """A file that cannot be used (read, written, or loaded as a fixture); the message
+    names the file, and the field when one is at fault."""
+
+    def __init__(self, path, field, problem, category="value"):
+        super().__init__(field, problem, category)
+        self.args = (f"{path}: {self.args[0]}",)
+        self.path = path
 
 
 def format_numbers(values):
@@ -183,13 +194,18 @@ def check_training(
     check_whole(epochs, "epochs", 0)
     if batch_size is not None:
         check_whole(batch_size, "batch_size", 1)
-    if not isinstance(shuffle, bool):
-        raise InputError("shuffle", f"must be true or false; got {describe(shuffle)}")
+    check_boolean(shuffle, "shuffle")
     if seed is not None:
         check_seed(seed)
     elif shuffle:
         raise InputError("seed", "must be given to shuffle", category="structure")
     check_whole(first_epoch, "first_epoch", 1)
+
+
+def check_boolean(value, field):
+    """Refuse anything but true or false."""
+    if not isinstance(value, bool):
+        raise InputError(field, f"must be true or false; got {describe(value)}")
 
 
 def check_seed(seed):
@@ -216,14 +232,15 @@ def check_recording(
     trace_every,
     trace_quantities,
     trace_limit,
+    trace_csv=None,
 ):
     """Check what :func:`nnscratch.train` is told to record and report.
 
-    A trace that would take more than ``trace_limit`` bytes is refused here, before
-    training starts, with the estimate.
+    What the run would hold in memory, the loss of every epoch and a trace, is
+    estimated here, before anything is allocated: a trace over ``trace_limit`` bytes,
+    and anything over the machine's memory, is refused with the estimate.
     """
-    if not isinstance(trace, bool):
-        raise InputError("trace", f"must be true or false; got {describe(trace)}")
+    check_boolean(trace, "trace")
     if progress is not None and not callable(progress):
         raise InputError(
             "progress",
@@ -245,6 +262,13 @@ def check_recording(
             )
     if not (_is_number(trace_limit) and trace_limit > 0):
         raise InputError("trace_limit", f"must be a number above 0; got {describe(trace_limit)}")
+    if not (trace_csv is None or isinstance(trace_csv, (str, os.PathLike))):
+        raise InputError(
+            "trace_csv",
+            f"must be the name of a file, or None; got {describe(trace_csv)}",
+            category="structure",
+        )
+    check_memory("epochs", f"the losses of {int(epochs)} epochs", 8 * int(epochs))
     if trace:
         n_samples = X.shape[0]
         rows = n_samples if batch_size is None else min(int(batch_size), n_samples)
@@ -259,6 +283,26 @@ def check_recording(
                 "(trace_every), fewer quantities (trace_quantities), or raise "
                 "trace_limit",
             )
+        check_memory("trace", "the trace", size)
+
+
+def memory_bytes():
+    """The machine's memory, in bytes; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(field, what, size):
+    """Refuse, before it is allocated, what would take more than the machine's memory."""
+    memory = memory_bytes()
+    if memory is not None and size > memory:
+        raise InputError(
+            field,
+            f"{what} would take about {size / 1e6:.0f} MB, more than the "
+            f"{memory / 1e6:.0f} MB of memory this machine has",
+        )
 
 
 def check_finite(now, epoch, iteration):

@@ -5,6 +5,7 @@ Every double is written so that it reads back exactly, here and in R, and every 
 is written under a temporary name and renamed into place.
 """
 
+import itertools
 import json
 import math
 import os
@@ -14,9 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import InputError, check_training, check_whole, describe, format_numbers
+from .checks import (
+    FixtureError,
+    InputError,
+    check_boolean,
+    check_seed,
+    check_training,
+    check_whole,
+    describe,
+    format_numbers,
+)
+from .files import TraceCSV, read_file, write_atomically
 from .network import Layer, describe_network, train
-from .trace import TABLE_COLUMNS, trace_table
+from .trace import stored_blocks, trace_quantities
 
 FORMAT = "nnscratch-fixture/1"
 FIELDS = ["format", "name", "description", "X", "y", "layers", "lr", "epochs"]
@@ -24,20 +35,15 @@ OPTIONAL_FIELDS = ["batch_size", "shuffle", "seed", "expected"]
 LAYER_FIELDS = ["weights", "bias", "activation"]
 EXPECTED_FIELDS = ["untrained_half_squared_error", "decimals"]
 
+# JSON nesting a file may have: a fixture needs 5 (the rows of a layer's weights).
+# Deeper is refused before parsing, in both languages, before either parser's own limit.
+MAX_DEPTH = 64
+
 _PACKAGE = Path(__file__).resolve().parent
 #: The files shipped with nnscratch: ``fixtures/`` and ``r/nnscratch.R`` in the installed
 #: wheel's ``nnscratch/data``, or, in an editable install, in the checkout itself.
 SHIPPED = _PACKAGE / "data" if (_PACKAGE / "data" / "fixtures").is_dir() else _PACKAGE.parents[1]
 FIXTURE_FOLDER = SHIPPED / "fixtures"
-
-
-class FixtureError(InputError):
-    """A fixture that cannot be used; the message names the file and the field."""
-
-    def __init__(self, path, field, problem, category="value"):
-        super().__init__(field, problem, category)
-        self.args = (f"{path}: {self.args[0]}",)
-        self.path = path
 
 
 @dataclass
@@ -123,7 +129,7 @@ def load_fixture(path, max_bytes=100_000_000):
     Parameters
     ----------
     path : str or os.PathLike
-        A fixture file, or the name of a fixture shipped with nnscratch
+        A fixture file (a regular file), or the name of a fixture shipped with nnscratch
         (:func:`list_fixtures`), such as ``"article"``, when no file has that name.
     max_bytes : int
         A larger file is refused before it is read.
@@ -135,43 +141,129 @@ def load_fixture(path, max_bytes=100_000_000):
     Raises
     ------
     FixtureError
-        If the file cannot be read, is too large, is not UTF-8 JSON, or breaks the
-        format; the message names the file and the field. Nothing is written.
+        If the file cannot be read, is not a regular file, is too large, is not JSON
+        text that both languages read alike, or breaks the format; the message names
+        the file and the field. Nothing is written.
     """
+    named = isinstance(path, (str, os.PathLike)) and os.fspath(path) in list_fixtures()
+    if named and not os.path.exists(path):
+        path = os.fspath(FIXTURE_FOLDER / f"{os.fspath(path)}.json")
+    data = read_file(path, max_bytes)
     path = os.fspath(path)
-    if path in list_fixtures() and not os.path.exists(path):
-        path = os.fspath(FIXTURE_FOLDER / f"{path}.json")
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise FixtureError(
-                path,
-                None,
-                f"is {size} bytes, over the limit of {max_bytes} (max_bytes)",
-                category="file",
-            )
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError as error:
-        raise FixtureError(path, None, f"cannot be read ({error})", category="file") from None
+        return parse_fixture(data)
+    except InputError as error:
+        raise FixtureError(path, error.field, error.problem, error.category) from None
+
+
+def parse_fixture(data):
+    """The fixture that the bytes of a fixture file hold: what :func:`load_fixture` does
+    once the file is read (and what :func:`save_fixture` checks before it writes).
+
+    Raises
+    ------
+    InputError
+        Naming the field, or none for the text as a whole.
+    """
+    return _read_fixture(parse_json(data))
+
+
+def parse_json(data):
+    """JSON text, checked so that Python and R read the same thing from it or refuse it
+    with the same words: UTF-8 without a byte-order mark or NUL bytes, no NUL character
+    and no lone surrogate escaped, nested at most :data:`MAX_DEPTH` deep.
+
+    NaN and Infinity are not JSON, but Python writes them: they are read as numbers,
+    so that the check for finite numbers names their field. Integers are read as R reads
+    them (:func:`_integer`): one with 400 digits is then infinite, not an error.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        raise FixtureError(
-            path, None, "starts with a byte-order mark; JSON is UTF-8 without one", category="json"
+        raise InputError(
+            None, "starts with a byte-order mark; JSON is UTF-8 without one", category="json"
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            None,
+            f"has a NUL byte at byte {nul + 1}; JSON is UTF-8 text without NUL bytes "
+            "(UTF-16 and UTF-32 are refused)",
+            category="json",
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise FixtureError(path, None, "is not UTF-8 text", category="json") from None
+        raise InputError(None, "is not UTF-8 text", category="json") from None
+    _check_escapes(data)
+    _check_depth(data)
     try:
-        # NaN and Infinity are not JSON, but Python writes them: read them as
-        # numbers so that the check for finite numbers names their field.
-        content = json.loads(text, object_pairs_hook=_JSONObject)
+        return json.loads(text, object_pairs_hook=_JSONObject, parse_int=_integer)
     except json.JSONDecodeError as error:
-        raise FixtureError(path, None, f"is not valid JSON ({error})", category="json") from None
-    try:
-        return _read_fixture(content)
-    except InputError as error:
-        raise FixtureError(path, error.field, error.problem, error.category) from None
+        raise InputError(None, f"is not valid JSON ({error})", category="json") from None
+
+
+def _integer(text):
+    """An integer of JSON text as R's jsonlite reads it: a double (of infinite size past the
+    largest), and -0 the integer 0, without the sign that -0.0 keeps."""
+    return 0.0 if text == "-0" else float(text)
+
+
+# An escape in a JSON string, or a backslash and what it escapes: \uXXXX (its code), \n, ...
+_ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def _check_escapes(data):
+    """Refuse \u0000 (R's strings end at a NUL: keys would merge) and a surrogate escape
+    that is not half of a pair (no character: R and Python would read it apart)."""
+    if b"\\u" not in data:
+        return
+    waiting = None  # a high surrogate's escape, whose low half must come right after it
+    for escape in _ESCAPE.finditer(data):
+        unit = None if escape.group(1) is None else int(escape.group(1), 16)
+        if waiting is not None:
+            if unit is not None and 0xDC00 <= unit <= 0xDFFF and escape.start() == waiting.end():
+                waiting = None
+                continue
+            _lone_surrogate(waiting)
+        if unit == 0:
+            raise InputError(
+                None,
+                f"has \\u0000 at byte {escape.start() + 1}: a NUL character, which R's "
+                "strings cannot hold; nnscratch refuses it in both languages",
+                category="json",
+            )
+        if unit is not None and 0xD800 <= unit <= 0xDBFF:
+            waiting = escape
+        elif unit is not None and 0xDC00 <= unit <= 0xDFFF:
+            _lone_surrogate(escape)
+    if waiting is not None:
+        _lone_surrogate(waiting)
+
+
+def _lone_surrogate(escape):
+    raise InputError(
+        None,
+        f"has {escape.group().decode()} at byte {escape.start() + 1}: half of a UTF-16 "
+        "surrogate pair, alone, which is no character",
+        category="json",
+    )
+
+
+# A JSON string, quotes included; and every byte but the brackets that nest.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+def _check_depth(data):
+    """Refuse nesting deeper than MAX_DEPTH, counting the brackets outside strings."""
+    brackets = np.frombuffer(_STRING.sub(b"", data).translate(None, _NOT_BRACKETS), np.uint8)
+    opening = (brackets == ord("[")) | (brackets == ord("{"))
+    depth = np.cumsum(np.where(opening, 1, -1)).max(initial=0)
+    if depth > MAX_DEPTH:
+        raise InputError(
+            None,
+            f"is nested {depth} levels deep, more than {MAX_DEPTH}; a fixture needs 5",
+            category="json",
+        )
 
 
 def _read_fixture(content):
@@ -191,6 +283,7 @@ def _read_fixture(content):
         _read_layer(layer, f"layers[{number}]")
         for number, layer in enumerate(content["layers"], start=1)
     ]
+    _refuse_null(content)
     batch_size, shuffle, seed = (content.get(key) for key in ("batch_size", "shuffle", "seed"))
     shuffle = False if shuffle is None else shuffle
     check_training(layers, X, y, content["lr"], content["epochs"], batch_size, shuffle, seed)
@@ -232,6 +325,19 @@ def _check_object(value, field, required, optional=()):
             raise InputError(prefix + key, "is missing", category="structure")
 
 
+def _refuse_null(content):
+    """An optional setting given as null is refused by its own check: null is not absence
+    (the schema allows no null there)."""
+    checks = {
+        "batch_size": lambda value: check_whole(value, "batch_size", 1),
+        "shuffle": lambda value: check_boolean(value, "shuffle"),
+        "seed": check_seed,
+    }
+    for key, check in checks.items():
+        if key in content and content[key] is None:
+            check(None)
+
+
 def _read_layer(value, field):
     _check_object(value, field, LAYER_FIELDS)
     weights = _read_matrix(value["weights"], f"{field}.weights")
@@ -258,21 +364,31 @@ def _read_expected(value, y):
 
 
 def _read_matrix(value, field):
-    """A JSON array of equally long rows of numbers, as a 2-d float array."""
+    """A JSON array of equally long rows of numbers, as a 2-d float array.
+
+    A quick look first (every row a list of as many floats: what the parser makes of
+    numbers); only when it fails are the rows read number by number, to name the first
+    fault, so that a large valid file costs little more than its parsing.
+    """
     if not isinstance(value, list) or not value:
         raise InputError(
             field, "must be a non-empty array of rows (arrays of numbers)", category="structure"
         )
-    for number, row in enumerate(value, start=1):
-        _read_numbers(row, field, row=number)
-        if len(row) != len(value[0]):
-            raise InputError(
-                field,
-                f"row {number} has {len(row)} numbers, but row 1 has "
-                f"{len(value[0])}; every row must have the same length",
-                category="shape",
-            )
-    return np.array(value, dtype=float)
+    widths = set(map(len, value)) if set(map(type, value)) == {list} else set()
+    numbers = set(map(type, itertools.chain.from_iterable(value))) if len(widths) == 1 else set()
+    if numbers != {float}:
+        for number, row in enumerate(value, start=1):
+            _read_numbers(row, field, row=number)
+            if len(row) != len(value[0]):
+                raise InputError(
+                    field,
+                    f"row {number} has {len(row)} numbers, but row 1 has "
+                    f"{len(value[0])}; every row must have the same length",
+                    category="shape",
+                )
+    matrix = np.array(value, dtype=float)
+    _check_finite_entries(matrix, field)
+    return matrix
 
 
 def _read_numbers(value, field, row=None):
@@ -288,16 +404,19 @@ def _read_numbers(value, field, row=None):
             raise InputError(
                 field, f"{where} is {describe(number)}, not a number", category="structure"
             )
-        if not _is_finite(number):
+        if not math.isfinite(number):
             raise InputError(field, f"{where} is not finite; NaN and Infinity are refused")
     return np.array(value, dtype=float)
 
 
-def _is_finite(number):
-    try:
-        return math.isfinite(number)
-    except OverflowError:  # an integer too large for a double
-        return False
+def _check_finite_entries(matrix, field):
+    """Name the first entry of a matrix that is not finite, row by row."""
+    faults = np.flatnonzero(~np.isfinite(matrix))
+    if faults.size:
+        row, column = divmod(int(faults[0]), matrix.shape[1])
+        raise InputError(
+            field, f"row {row + 1}, column {column + 1} is not finite; NaN and Infinity are refused"
+        )
 
 
 def train_fixture(fixture, trace=False, progress=None, **trace_options):
@@ -330,9 +449,10 @@ def train_fixture(fixture, trace=False, progress=None, **trace_options):
 def save_fixture(fixture, path):
     """Write a fixture so that every double reads back exactly, in Python and in R.
 
-    The fixture is checked first; on any error nothing is written. The file is
-    written beside ``path`` under a temporary name, then renamed over it, so a
-    failed write never leaves a half-written file.
+    The fixture is checked first, and the text made of it is read back as
+    :func:`load_fixture` reads files: what could not be loaded is not saved, and on any
+    error nothing is written. The file is written as :func:`nnscratch.files.AtomicFile`
+    writes: a failed write leaves the old file as it was.
 
     Parameters
     ----------
@@ -345,14 +465,14 @@ def save_fixture(fixture, path):
         "    {\n"
         f'      "weights": {_json_matrix(layer.weights, "      ")},\n'
         f'      "bias": {"null" if layer.bias is None else _json_row(layer.bias)},\n'
-        f'      "activation": {_json_string(layer.activation)}\n'
+        f'      "activation": {_json_string(layer.activation, f"layers[{number}].activation")}\n'
         "    }"
-        for layer in f.layers
+        for number, layer in enumerate(f.layers, start=1)
     )
     fields = [
-        ("format", _json_string(FORMAT)),
-        ("name", _json_string(f.name)),
-        ("description", _json_string(f.description)),
+        ("format", _json_string(FORMAT, "format")),
+        ("name", _json_string(f.name, "name")),
+        ("description", _json_string(f.description, "description")),
         ("X", _json_matrix(f.X, "  ")),
         ("y", _json_matrix(f.y, "  ")),
         ("layers", f"[\n{layers}\n  ]"),
@@ -367,22 +487,22 @@ def save_fixture(fixture, path):
     if f.seed is not None:
         fields.append(("seed", str(int(f.seed))))
     if f.expected is not None:
-        errors = _json_matrix(f.expected["untrained_half_squared_error"], "    ")
-        decimals = int(f.expected["decimals"])
-        fields.append(
-            (
-                "expected",
-                "{\n"
-                f'    "untrained_half_squared_error": {errors},\n'
-                f'    "decimals": {decimals}\n'
-                "  }",
-            )
-        )
+        fields.append(("expected", _json_expected(f.expected)))
     text = "{\n" + ",\n".join(f'  "{key}": {value}' for key, value in fields) + "\n}\n"
-    write_atomically(path, text)
+    data = text.encode("utf-8")
+    parse_fixture(data)
+    write_atomically(path, data)
 
 
-def _json_string(text):
+def _json_string(text, field):
+    if not isinstance(text, str):
+        raise InputError(field, f"must be a string; got {describe(text)}", category="structure")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            field, "holds a lone surrogate, which is no character; UTF-8 cannot write it"
+        ) from None
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -395,38 +515,47 @@ def _json_matrix(matrix, indent):
     return f"[\n{rows}\n{indent}]"
 
 
+def _json_expected(expected):
+    """The ``expected`` field's text; its values are checked when the text is read back."""
+    if not (isinstance(expected, dict) and set(expected) == set(EXPECTED_FIELDS)):
+        raise InputError(
+            "expected",
+            f"must be a dict of {' and '.join(EXPECTED_FIELDS)}; got {describe(expected)}",
+            category="structure",
+        )
+    try:
+        errors = np.asarray(expected["untrained_half_squared_error"], dtype=float)
+    except (TypeError, ValueError):
+        errors = None
+    if errors is None or errors.ndim != 2 or errors.size == 0:
+        raise InputError(
+            "expected.untrained_half_squared_error",
+            "must be a matrix of numbers, of the shape of y",
+            category="structure",
+        )
+    check_whole(expected["decimals"], "expected.decimals", 0, 17)
+    return (
+        "{\n"
+        f'    "untrained_half_squared_error": {_json_matrix(errors, "    ")},\n'
+        f'    "decimals": {int(expected["decimals"])}\n'
+        "  }"
+    )
+
+
 def write_trace_csv(trace, path):
-    """Write the long table of :func:`trace_table` as CSV, every value exact.
+    """Write the long table of :func:`nnscratch.trace.trace_table` as CSV, every value exact.
 
     The header is ``epoch,iteration,step,layer,quantity,row,col,value``; values are
-    written as in fixtures, so they read back to the bit. R's ``nn_write_trace_csv``
-    writes the same header and rows for the same run.
+    written as in fixtures, so they read back to the bit. The rows are written
+    iteration by iteration, as :func:`nnscratch.train` writes them with ``trace_csv``;
+    R's ``nn_write_trace_csv`` writes the same header and rows for the same run.
 
     Parameters
     ----------
     trace : Trace
     path : str or os.PathLike
     """
-    table = trace_table(trace)
-    columns = [table[name].astype(str).to_numpy() for name in TABLE_COLUMNS[:-1]]
-    columns.append(format_numbers(table["value"].to_numpy()))
-    lines = [",".join(TABLE_COLUMNS), *(",".join(row) for row in zip(*columns))]
-    write_atomically(path, "\n".join(lines) + "\n")
-
-
-def write_atomically(path, content):
-    """Write ``content`` (str or bytes) beside ``path`` under a temporary name, then rename.
-
-    A write that fails half-way leaves the file at ``path`` as it was.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    text = isinstance(content, str)
-    try:
-        with open(temporary, "w" if text else "wb", encoding="utf-8" if text else None) as file:
-            file.write(content)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    steps = trace_quantities(trace)
+    with TraceCSV(path, steps) as csv:
+        for k in range(len(trace.loss)):
+            csv.write(trace.epoch[k], trace.iteration[k], stored_blocks(trace, steps, k))

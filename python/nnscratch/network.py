@@ -15,14 +15,16 @@ from .checks import (
     InputError,
     as_matrix,
     check_finite,
+    check_memory,
     check_network,
     check_recording,
     check_seed,
     check_training,
     check_whole,
 )
+from .files import TraceCSV
 from .lehmer import batches, lehmer_uniform
-from .trace import Trace, new_recorder, record
+from .trace import Trace, kept_steps, new_recorder, record
 
 
 @dataclass
@@ -165,6 +167,10 @@ def init_layers(sizes, activations, seed, method="uniform", bias=True):
     check_seed(seed)
     if method not in INITIALISERS:
         raise InputError("method", f"unknown method '{method}'; known: {', '.join(INITIALISERS)}")
+    numbers = sum(
+        (int(n_inputs) + 1) * int(n_units) for n_inputs, n_units in itertools.pairwise(sizes)
+    )
+    check_memory("sizes", "the layers", 8 * numbers)
     state, layers = seed, []
     for (n_inputs, n_units), activation in zip(itertools.pairwise(sizes), activations):
         weights, layer_bias, state = INITIALISERS[method](state, int(n_inputs), int(n_units), bias)
@@ -280,6 +286,7 @@ def train(
     trace_every=1,
     trace_quantities=None,
     trace_limit=1e9,
+    trace_csv=None,
 ):
     """Train by gradient descent: :func:`step` on every batch of every epoch.
 
@@ -326,6 +333,11 @@ def train(
     trace_limit : float
         Bytes the trace may take; a run whose trace would take more is refused before
         it starts, with the estimate.
+    trace_csv : str, os.PathLike or None
+        Write the trace's long table (:func:`nnscratch.trace_table`) to this CSV file as
+        training makes it, keeping nothing in memory (``trace_every`` and
+        ``trace_quantities`` apply). The file is put in place when training ends; if it
+        stops on an error (or Ctrl-C), the old file is left as it was.
 
     Returns
     -------
@@ -356,33 +368,51 @@ def train(
         trace_every,
         trace_quantities,
         trace_limit,
+        trace_csv,
     )
     layers = copy.deepcopy(list(layers))  # new objects, even after 0 epochs
     n_samples, epochs, first_epoch = X.shape[0], int(epochs), int(first_epoch)
     batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
     loss = np.zeros(epochs)
-    recorder = None
-    if trace:
-        recorder = new_recorder(
-            layers, n_samples, batch_size, epochs, first_epoch, trace_every, trace_quantities
-        )
+    csv = recorder = None
     state = seed
-    for epoch in range(first_epoch, first_epoch + epochs):
-        # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
-        if shuffle or epoch == first_epoch:
-            epoch_batches, state = batches(X, y, batch_size, shuffle, state)
-        epoch_loss = 0.0
-        for iteration, batch in enumerate(epoch_batches, start=1):
-            now = step(layers, batch.X, batch.y, lr)
-            check_finite(now, epoch, iteration)
-            layers = now.layers
-            # The epoch's loss: the mean over its samples, each batch weighed by its size.
-            epoch_loss += now.loss * (len(batch.X) / n_samples)
-            if recorder is not None:
-                record(recorder, epoch, iteration, batch.rows, now)
-        loss[epoch - first_epoch] = epoch_loss
-        if progress is not None:
-            progress(epoch, epoch_loss)
+    try:
+        if trace_csv is not None:
+            csv = TraceCSV(trace_csv, kept_steps(layers, trace_quantities))
+        if trace or csv is not None:
+            recorder = new_recorder(
+                layers,
+                n_samples,
+                batch_size,
+                epochs,
+                first_epoch,
+                trace,
+                trace_every,
+                trace_quantities,
+                csv,
+            )
+        for epoch in range(first_epoch, first_epoch + epochs):
+            # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
+            if shuffle or epoch == first_epoch:
+                epoch_batches, state = batches(X, y, batch_size, shuffle, state)
+            epoch_loss = 0.0
+            for iteration, batch in enumerate(epoch_batches, start=1):
+                now = step(layers, batch.X, batch.y, lr)
+                check_finite(now, epoch, iteration)
+                layers = now.layers
+                # The epoch's loss: the mean over its samples, each batch weighed by its size.
+                epoch_loss += now.loss * (len(batch.X) / n_samples)
+                if recorder is not None:
+                    record(recorder, epoch, iteration, batch.rows, now)
+            loss[epoch - first_epoch] = epoch_loss
+            if progress is not None:
+                progress(epoch, epoch_loss)
+        if csv is not None:
+            csv.commit()
+    finally:
+        # On an error, or Ctrl-C, the CSV's temporary file goes; after its commit, nothing.
+        if csv is not None:
+            csv.abort()
     return TrainResult(layers, loss, None if recorder is None else recorder.trace, state)
 
 

@@ -120,6 +120,7 @@ def _draw_loss(axis, loss, log_scale):
 def _draw_boundary(figure, axis, layers, X, y):
     low, high = X.min(axis=0), X.max(axis=0)
     margin = 0.1 * (high - low)
+    margin[margin == 0] = 0.5  # every sample at one point: a square around it
     grid_x, grid_y = np.meshgrid(
         np.linspace(low[0] - margin[0], high[0] + margin[0], 200),
         np.linspace(low[1] - margin[1], high[1] + margin[1], 200),

@@ -252,6 +252,8 @@ def trace_to_r(trace):
 def _to_r(value):
     if value is None:
         return ro.NULL
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**31 - 1:
+        value = float(value)  # past R's integers: a double, as R reads such a number
     return value if isinstance(value, ro.RObjectMixin) else _CONVERTER.py2rpy(value)
 
 

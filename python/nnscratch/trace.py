@@ -154,15 +154,18 @@ def new_trace(layers, batch_size, iterations, quantities=None):
 
 @dataclass
 class Recorder:
-    """A trace that :func:`record` fills, iteration by iteration, as training runs."""
+    """What :func:`record` fills, iteration by iteration, as training runs: a trace in
+    memory, a trace CSV on the disk (:class:`nnscratch.files.TraceCSV`), or both."""
 
-    trace: Trace
+    trace: Trace | None
     every: int
     """Record the epochs whose number is a multiple of this."""
     numbers: np.ndarray
     """The samples' numbers, 1 to n_samples: what step 0 records."""
+    csv: object = None
+    """A TraceCSV, or None."""
     filled: int = 0
-    """How many iterations are recorded."""
+    """How many iterations the trace in memory holds."""
 
 
 def recorded_epochs(first_epoch, epochs, every):
@@ -171,17 +174,19 @@ def recorded_epochs(first_epoch, epochs, every):
     return (first_epoch + epochs - 1) // every - (first_epoch - 1) // every
 
 
-def new_recorder(layers, n_samples, batch_size, epochs, first_epoch=1, every=1, quantities=None):
+def new_recorder(
+    layers, n_samples, batch_size, epochs, first_epoch, trace, every=1, quantities=None, csv=None
+):
     """A :class:`Recorder` for ``epochs`` epochs from ``first_epoch``, in batches of
-    ``batch_size``."""
+    ``batch_size``, with a trace in memory when ``trace``, and the TraceCSV ``csv`` (or
+    None)."""
     iterations = recorded_epochs(first_epoch, epochs, every) * math.ceil(n_samples / batch_size)
-    return Recorder(
-        new_trace(layers, batch_size, iterations, quantities), every, np.arange(1, n_samples + 1)
-    )
+    recorded = new_trace(layers, batch_size, iterations, quantities) if trace else None
+    return Recorder(recorded, every, np.arange(1, n_samples + 1), csv)
 
 
 def record(recorder, epoch, iteration, rows, now):
-    """Record one iteration in the trace, when its epoch is one to record.
+    """Record one iteration, when its epoch is one to record.
 
     Parameters
     ----------
@@ -195,12 +200,17 @@ def record(recorder, epoch, iteration, rows, now):
     """
     if epoch % recorder.every != 0:
         return
+    samples = recorder.numbers[rows]
+    values = step_values(now)
+    if recorder.csv is not None:
+        blocks = step_blocks(recorder.csv.quantities, samples, values, now.loss)
+        recorder.csv.write(epoch, iteration, blocks)
+    if recorder.trace is None:
+        return
     trace, k = recorder.trace, recorder.filled
     recorder.filled += 1
-    samples = recorder.numbers[rows]
     trace.epoch[k], trace.iteration[k], trace.loss[k] = epoch, iteration, now.loss
     trace.samples[k, : len(samples)] = samples
-    values = step_values(now)
     for l, kept in enumerate(trace.layers):
         for quantity, block in kept.items():
             block[k, : len(values[quantity][l])] = values[quantity][l]
@@ -231,6 +241,45 @@ def trace_quantities(trace):
         (layer, quantity, step)
         for layer, quantity, step in trace_steps(len(trace.layers))
         if layer == 0 or quantity == "loss" or quantity in trace.layers[layer - 1]
+    ]
+
+
+def kept_steps(layers, quantities=None):
+    """The (layer, quantity, step) of :func:`trace_steps` that a run of ``layers``
+    recording ``quantities`` (as :func:`kept_quantities` takes them) records."""
+    shapes = trace_shapes(layers, 1, quantities)
+    return [
+        (layer, quantity, step)
+        for layer, quantity, step in trace_steps(len(layers))
+        if layer == 0 or quantity == "loss" or (layer, quantity) in shapes
+    ]
+
+
+def step_blocks(steps, samples, values, loss):
+    """One iteration's matrices, one per entry of ``steps``, as the long table lists them.
+
+    ``samples``: the batch's sample numbers; ``values``: :func:`step_values` of the
+    iteration; ``loss``: its loss.
+    """
+    return [
+        samples[:, np.newaxis]
+        if quantity == "samples"
+        else np.array([[loss]])
+        if quantity == "loss"
+        else values[quantity][layer - 1]
+        for layer, quantity, _ in steps
+    ]
+
+
+def stored_blocks(trace, steps, k):
+    """Iteration ``k``'s matrices in a trace, one per entry of ``steps`` (as
+    :func:`trace_quantities` lists them), without the empty rows of a smaller batch."""
+    used = trace.samples[k] > 0
+    return [
+        trace_block(trace, layer, quantity)[k][used]
+        if quantity in PER_SAMPLE
+        else trace_block(trace, layer, quantity)[k]
+        for layer, quantity, _ in steps
     ]
 
 

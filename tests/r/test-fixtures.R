@@ -39,7 +39,7 @@ test_that("hard doubles read back exactly", {
                    c("0.1", "0.30000000000000004", "1.0", "-0.0", "1e+16", "4.94065645841247e-324"))
 })
 
-test_that("an invalid fixture is not saved, and a failed save keeps the old file", {
+test_that("an invalid fixture is not saved", {
   folder <- tempfile()
   dir.create(folder)
   fixture <- hard_fixture()
@@ -47,16 +47,6 @@ test_that("an invalid fixture is not saved, and a failed save keeps the old file
   expect_error(nn_save_fixture(fixture, file.path(folder, "nan.json")), "X: holds NaN",
                class = "nnscratch_input_error")
   expect_length(list.files(folder, all.files = TRUE, no.. = TRUE), 0)
-  target <- file.path(folder, "model.json")
-  nn_save_fixture(hard_fixture(), target)
-  before <- readBin(target, "raw", file.size(target))
-  # The same function, but its file.rename fails (a full disk, a vanished folder).
-  saving <- nn_write_atomically
-  environment(saving) <- list2env(list(file.rename = function(from, to) FALSE),
-                                  parent = environment(nn_write_atomically))
-  expect_error(saving(target, "{}"), "cannot be written")
-  expect_identical(readBin(target, "raw", file.size(target)), before)
-  expect_identical(list.files(folder, all.files = TRUE, no.. = TRUE), "model.json")
 })
 
 test_that("every bad fixture is refused naming the file and the field, as in Python", {
@@ -100,6 +90,7 @@ test_that("files that are not JSON text are refused, as in Python", {
   expect_identical(c(error$problem, error$category), c("is not UTF-8 text", "json"))
   error <- refused(c(charToRaw('{"format": '), as.raw(0), charToRaw("}")))
   expect_identical(error$category, "json")
+  expect_true(startsWith(error$problem, "has a NUL byte at byte 12; JSON is UTF-8 text"))
   error <- refused(charToRaw("null"))
   expect_identical(c(error$problem, error$category),
                    c("must be a JSON object; got null", "structure"))
@@ -115,35 +106,4 @@ test_that("a file over the size limit is refused before it is read", {
                    sprintf("is %.0f bytes, over the limit of 2000 (max_bytes)", file.size(path)))
   expect_identical(error$category, "file")
   expect_identical(nn_load_fixture(path)$name, "article")
-})
-
-test_that("a write that fails half-way leaves the old file, for models, traces and plots", {
-  fixture <- nn_load_fixture("xor")
-  fixture$epochs <- 5L
-  result <- nn_train_fixture(fixture, trace = TRUE)
-  writes <- list(
-    model = function(path) nn_save_fixture(fixture, path),
-    trace = function(path) nn_write_trace_csv(result$trace, path),
-    plot = function(path) nn_plot_training(result, fixture, path)
-  )
-  # nn_write_atomically as it is, but with a writeBin that stops half-way, the disk full.
-  breaks_halfway <- nn_write_atomically
-  environment(breaks_halfway) <- list2env(list(writeBin = function(object, con) {
-    base::writeBin(object[seq_len(length(object) %/% 2)], con)
-    stop("No space left on device", call. = FALSE)
-  }), parent = environment(nn_write_atomically))
-  writes_well <- nn_write_atomically
-  for (what in names(writes)) {
-    folder <- tempfile()
-    dir.create(folder)
-    target <- file.path(folder, "old")
-    writeLines("the old file", target)
-    nn_replace("nn_write_atomically", breaks_halfway)
-    expect_error(writes[[what]](target), "No space left on device", label = what)
-    nn_replace("nn_write_atomically", writes_well)
-    expect_identical(readLines(target), "the old file", label = what)
-    expect_identical(list.files(folder, all.files = TRUE, no.. = TRUE), "old", label = what)
-    writes[[what]](target)
-    expect_false(identical(readLines(target, warn = FALSE)[1], "the old file"), label = what)
-  }
 })
