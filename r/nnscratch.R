@@ -2029,8 +2029,9 @@ nn_read_matrix <- function(value, field) {
   # an array or an object, a string, or null; booleans (which unlist makes 1 and 0) are
   # looked for on their own.
   numbers <- unlist(entries, recursive = FALSE)
-  quick <- all(vapply(value, is.list, NA)) && is.null(names(entries)) &&
-    widths[1] > 0 && all(widths == widths[1]) && is.numeric(numbers) &&
+  # A row that is not an array has 1 entry: with 2 columns or more its width gives it away.
+  quick <- widths[1] > 0 && all(widths == widths[1]) && is.null(names(entries)) &&
+    (widths[1] > 1 || all(vapply(value, is.list, NA))) && is.numeric(numbers) &&
     length(numbers) == length(entries) &&
     is.null(rapply(entries, function(x) TRUE, classes = "logical", how = "unlist"))
   if (!quick) {
