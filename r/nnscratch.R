@@ -1810,10 +1810,11 @@ nn_parse_json <- function(bytes) {
     nn_input_error(NULL, "is not UTF-8 text", category = "json")
   }
   nn_check_escapes(text)
-  # Outside strings, the brackets that nest, and what JSON has not but jsonlite would
-  # take: comments (/), vertical tabs and form feeds (which it reads as spaces).
-  marks <- gsub(paste0(nn_json_string_pattern, '|[^][{}/\v\f"]+'), "", text, perl = TRUE,
-                useBytes = TRUE)
+  # Outside strings: the brackets that nest; what JSON has not but jsonlite would take,
+  # comments (/), vertical tabs and form feeds (which it reads as spaces); and the letters
+  # of true, false, NaN and Infinity that numbers never have (t, f, N, I).
+  marks <- gsub(paste0(nn_json_string_pattern, '|[^][{}/\v\f"tfNI]+'), "", text,
+                perl = TRUE, useBytes = TRUE)
   if (grepl("[/\v\f]", marks, perl = TRUE, useBytes = TRUE)) {
     nn_input_error(NULL, paste(
       "is not valid JSON (a comment, a vertical tab or a form feed outside a string;",
@@ -1825,7 +1826,7 @@ nn_parse_json <- function(bytes) {
   # (a lone surrogate, refused above), turned back into NaN once parsed.
   mark <- jsonlite::parse_json('"\\udfff"')
   marked <- FALSE
-  if (grepl("NaN|Infinity", text, perl = TRUE, useBytes = TRUE)) {
+  if (grepl("[NI]", marks, perl = TRUE, useBytes = TRUE)) {
     tokens <- gregexpr(paste0(
       nn_json_string_pattern,
       "|(?:^|(?<=[\\[,:]))[ \\t\\n\\r]*(?:NaN|-?Infinity)(?=[ \\t\\n\\r]*(?:[],}]|$))"
@@ -1842,14 +1843,18 @@ nn_parse_json <- function(bytes) {
     detail <- gsub("\\s+", " ", trimws(conditionMessage(e)))
     nn_input_error(NULL, paste0("is not valid JSON (", detail, ")"), category = "json")
   })
-  if (!marked) {
-    return(content)
-  }
-  if (identical(content, mark)) {
+  if (marked && identical(content, mark)) {
     return(NaN)
   }
-  rapply(content, function(x) if (identical(x, mark)) NaN else x, classes = "character",
-         how = "replace")
+  if (marked) {
+    content <- rapply(content, function(x) if (identical(x, mark)) NaN else x,
+                      classes = "character", how = "replace")
+  }
+  if (is.list(content)) {
+    # Without true or false in the text, nn_read_matrix need not look for booleans.
+    attr(content, "booleans") <- grepl("[tf]", marks, perl = TRUE, useBytes = TRUE)
+  }
+  content
 }
 
 # Refuse \u0000 (R's strings end at a NUL: keys would merge) and a surrogate escape that
@@ -1911,8 +1916,9 @@ nn_read_fixture <- function(content) {
       )
     }
   }
-  X <- nn_read_matrix(content$X, "X")
-  y <- nn_read_matrix(content$y, "y")
+  booleans <- !isFALSE(attr(content, "booleans"))
+  X <- nn_read_matrix(content$X, "X", booleans)
+  y <- nn_read_matrix(content$y, "y", booleans)
   if (!is.list(content$layers) || !is.null(names(content$layers)) || length(content$layers) == 0) {
     nn_input_error("layers", "must be a non-empty array of layers", category = "structure")
   }
@@ -2015,8 +2021,9 @@ nn_read_expected <- function(value, y) {
 #
 # A quick look first (every row an array of as many numbers); only when it fails are the
 # rows read number by number, to name the first fault, so that a large valid file costs
-# little more than its parsing.
-nn_read_matrix <- function(value, field) {
+# little more than its parsing. booleans: FALSE when the text had no true or false, so
+# that no entry can be one.
+nn_read_matrix <- function(value, field, booleans = TRUE) {
   if (!is.list(value) || !is.null(names(value)) || length(value) == 0) {
     nn_input_error(
       field, "must be a non-empty array of rows (arrays of numbers)",
@@ -2033,7 +2040,7 @@ nn_read_matrix <- function(value, field) {
   quick <- widths[1] > 0 && all(widths == widths[1]) && is.null(names(entries)) &&
     (widths[1] > 1 || all(vapply(value, is.list, NA))) && is.numeric(numbers) &&
     length(numbers) == length(entries) &&
-    is.null(rapply(entries, function(x) TRUE, classes = "logical", how = "unlist"))
+    (!booleans || is.null(rapply(entries, function(x) TRUE, classes = "logical", how = "unlist")))
   if (!quick) {
     for (number in seq_along(value)) {
       row <- nn_read_numbers(value[[number]], field, row = number)
