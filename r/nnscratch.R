@@ -224,18 +224,20 @@ nn_step <- function(layers, X, y, lr) {
   # Steps 6 to 9: the backward pass.
   backward <- nn_backward(layers, activation, error)
   delta <- backward$delta
+  updated <- vector("list", length(layers))
   for (l in seq_along(layers)) {
+    layer <- layers[[l]]
     previous <- if (l == 1) X else activation[[l - 1]]
     # Step 10: the weights move by lr times the gradient summed over the batch.
     # crossprod(A, D) is t(A) %*% D, without making t(A).
-    layers[[l]]$weights <- layers[[l]]$weights + lr * crossprod(previous, delta[[l]])
+    weights <- layer$weights + lr * crossprod(previous, delta[[l]])
     # Step 11: the bias moves by lr times the delta summed over the batch.
     # .colSums is colSums without its checks on what it is given.
-    if (!is.null(layers[[l]]$bias)) {
-      layers[[l]]$bias <- layers[[l]]$bias + lr * .colSums(delta[[l]], nrow(X), ncol(delta[[l]]))
-    }
+    bias <- if (is.null(layer$bias)) NULL else
+      layer$bias + lr * .colSums(delta[[l]], nrow(X), ncol(delta[[l]]))
+    updated[[l]] <- list(weights = weights, bias = bias, activation = layer$activation)
   }
-  list(layers = layers, layer_input = forward$layer_input, activation = activation,
+  list(layers = updated, layer_input = forward$layer_input, activation = activation,
        error = error, loss = loss, slope = backward$slope, delta = delta,
        error_at_layer = backward$error_at_layer)
 }
@@ -328,7 +330,7 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       nn_check_finite(now, epoch, iteration)
       layers <- now$layers
       # The epoch's loss: the mean over its samples, each batch weighed by its size.
-      epoch_loss <- epoch_loss + now$loss * (nrow(batch$X) / n_samples)
+      epoch_loss <- epoch_loss + now$loss * (length(batch$rows) / n_samples)
       if (!is.null(recorder)) {
         nn_record(recorder, epoch, iteration, batch$rows, now)
       }

@@ -15,12 +15,12 @@ import inspect
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from . import compare
 from .activations import ACTIVATIONS
@@ -219,6 +219,16 @@ class Answer:
         return "\n".join(lines) + "\n"
 
 
+def _factorize(values):
+    """``(codes, uniques)``: each value's index in the distinct values, in order of first
+    appearance (as pandas.factorize, without importing pandas)."""
+    uniques, first, codes = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes.reshape(-1)], uniques[order]
+
+
 def check_trace(fixture, trace, max_bytes=100_000_000):
     """Check a learner's long table of numbers against nnscratch's run of a fixture.
 
@@ -247,7 +257,8 @@ def check_trace(fixture, trace, max_bytes=100_000_000):
         file, and the line (the table's row) and column at fault.
     """
     fixture = _as_fixture(fixture)
-    if isinstance(trace, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame comes from a pandas the caller imported
+    if pd is not None and isinstance(trace, pd.DataFrame):
         source, where = "your table", "row"
         header = [str(name) for name in trace.columns]
         cells = [trace[name].to_numpy() for name in trace.columns]
@@ -478,7 +489,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     known = NNSCRATCH_NAMES + list(ARTICLE_QUANTITIES)
     for position, name in enumerate(header):
         if name == "quantity":
-            codes, uniques = pd.factorize(np.array([str(cell) for cell in given[name]]))
+            codes, uniques = _factorize(np.array([str(cell) for cell in given[name]]))
             parsed[name] = np.asarray(uniques, dtype=object)[codes]
             bad = ~np.isin(np.asarray(uniques, dtype=object), known)[codes]
             problem = (
@@ -508,7 +519,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     n_layers = len(fixture.layers)
     per_epoch, size, last_size = _batching(fixture)
     epoch, iteration, names = parsed["epoch"], parsed["iteration"], parsed["quantity"]
-    codes, uniques = pd.factorize(names)
+    codes, uniques = _factorize(names)
     quantity, implied, top = (
         np.array(column)[codes] for column in zip(*(_name_layers(fixture, n) for n in uniques))
     )

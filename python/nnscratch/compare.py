@@ -11,15 +11,17 @@ and the command line use it.
 import contextlib
 import dataclasses
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .activations import ACTIVATIONS
 from .fixtures import train_fixture
 from .network import TrainResult, train
 from .trace import trace_block, trace_quantities, trace_rows_used, trace_table
+
+if TYPE_CHECKING:
+    import pandas
 
 EPS = np.finfo(float).eps
 
@@ -228,7 +230,7 @@ class Comparison:
     iterations : int
     """
 
-    maxima: pd.DataFrame
+    maxima: "pandas.DataFrame"
     first: Divergence | None
     names: tuple
     numbers: int
@@ -368,6 +370,8 @@ def compare_traces(first, second, X, names=("python", "R"), tolerances=None):
                     float(a[k, row, col]),
                     float(b[k, row, col]),
                 )
+    import pandas as pd  # only here: import nnscratch stays quick without it
+
     return Comparison(
         pd.DataFrame(rows),
         divergence,

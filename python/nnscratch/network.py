@@ -4,11 +4,11 @@ step of training, training, prediction."""
 import copy
 import itertools
 import math
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .activations import ACTIVATIONS
 from .checks import (
@@ -352,7 +352,7 @@ def train(
         at the first update that gives a number that is not finite, naming its epoch
         and iteration.
     """
-    if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
+    if _categorical(y):
         y = one_hot(y)
     X = as_matrix(X, "X")
     y = as_matrix(y, "y")
@@ -454,6 +454,13 @@ def predict_class(layers, X):
     return np.argmax(output, axis=1)
 
 
+def _categorical(y):
+    """Whether y is a pandas Categorical (or a Series of one): pandas is imported only by a
+    caller who has one."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(getattr(y, "dtype", None), pd.CategoricalDtype)
+
+
 def one_hot(y, classes=None):
     """One column per class: 1 where the sample is of that class, 0 elsewhere.
 
@@ -474,8 +481,7 @@ def one_hot(y, classes=None):
     """
     dtype = getattr(y, "dtype", None)
     if classes is None:
-        categorical = isinstance(dtype, pd.CategoricalDtype)
-        classes = dtype.categories if categorical else np.unique(np.asarray(y))
+        classes = dtype.categories if _categorical(y) else np.unique(np.asarray(y))
     labels, classes = np.asarray(y, dtype=object), list(classes)
     encoded = np.array([[label == c for c in classes] for label in labels], dtype=float)
     unknown = np.flatnonzero(encoded.sum(axis=1) == 0)

@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 TABLE_COLUMNS = ["epoch", "iteration", "step", "layer", "quantity", "row", "col", "value"]
 
@@ -339,6 +338,8 @@ def trace_table(trace):
 
     def column(per_number):
         return np.tile(np.concatenate(per_number), iterations)[keep]
+
+    import pandas as pd  # only here: import nnscratch stays quick without it
 
     return pd.DataFrame(
         {
