@@ -13,14 +13,15 @@ setup:
 demo: setup
 	@$(PYTHON) -m nnscratch.demo --pictures out
 
-# R first, pytest last: its summary line closes the output.
-test: test-r test-python
+# Both suites at once, one process per core (scripts/test); test-r and test-python run one.
+test: setup
+	@scripts/test
 
 test-r: setup
 	$(RSCRIPT) -e 'testthat::test_dir("tests/r", stop_on_failure = TRUE)'
 
 test-python: setup
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n auto --dist worksteal
 
 # tests/test_wheel.py with the wheel's dependencies installed from the package index, as a
 # user's pip installs them (make test lends them from .venv instead).

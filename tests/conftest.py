@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 from hypothesis import settings
@@ -31,17 +32,36 @@ def plant(r_session):
     return environment["nn_plant"]
 
 
-def pytest_terminal_summary(terminalreporter):
-    """One line on the property-based cross-check, when it ran."""
-    from test_properties import FOUND
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands the property-based cross-check's figures to the controller,
+    which prints them (the test ran in the worker's process, not the controller's)."""
+    if hasattr(session.config, "workeroutput") and "test_properties" in sys.modules:
+        session.config.workeroutput["property_test"] = dict(sys.modules["test_properties"].FOUND)
 
-    if FOUND["examples"]:
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist, in the controller: keep the figures of the worker that ran the test."""
+    found = getattr(node, "workeroutput", {}).get("property_test")
+    if found and found["examples"]:
+        node.config.stash[PROPERTY_TEST] = found
+
+
+PROPERTY_TEST = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """One line on the property-based cross-check, when it ran."""
+    found = config.stash.get(PROPERTY_TEST, None)
+    if found is None and "test_properties" in sys.modules:
+        found = sys.modules["test_properties"].FOUND
+    if found and found["examples"]:
         terminalreporter.write_line(
-            f"property-based cross-check: {FOUND['examples']} examples agreed at every step "
+            f"property-based cross-check: {found['examples']} examples agreed at every step "
             "compared, the largest difference between Python and R "
-            f"{FOUND['largest_difference']:.3g}, at most {FOUND['tolerance_used']:.1%} of the "
-            f"tolerance; {FOUND['set_aside']} ({FOUND['set_aside'] / FOUND['examples']:.1%}, "
+            f"{found['largest_difference']:.3g}, at most {found['tolerance_used']:.1%} of the "
+            f"tolerance; {found['set_aside']} ({found['set_aside'] / found['examples']:.1%}, "
             "5% at most) set aside from the iteration where a change of one ulp in every "
             "activation and slope moved them, compared up to it; "
-            f"{FOUND['diverged']} diverged with the same error in both"
+            f"{found['diverged']} diverged with the same error in both"
         )

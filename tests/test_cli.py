@@ -129,7 +129,8 @@ def test_explain_writes_the_page_in_both_languages(capsys, tmp_path):
 
 
 def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monkeypatch, plant):
-    status, out, _ = run(capsys, "crosscheck", ARTICLE, ROOT / "fixtures" / "sgd.json")
+    # Small runs: tests/test_crosscheck.py cross-checks every fixture whole.
+    status, out, _ = run(capsys, "crosscheck", "article_no_bias", ROOT / "fixtures" / "sgd.json")
     assert status == 0
     assert out.count("agree: every one within") == 2
 
@@ -139,7 +140,7 @@ def test_crosscheck_exits_0_when_the_languages_agree_and_1_when_not(capsys, monk
             self.replace_function("nn_step", plant(self.function("nn_step"), "error", "TRUE", 1e-9))
 
     monkeypatch.setattr("nnscratch.rbridge.RSession", Planted)
-    status, out, _ = run(capsys, "crosscheck", ARTICLE)
+    status, out, _ = run(capsys, "crosscheck", "sgd")
     assert status == 1
     assert "first divergence: epoch 1, iteration 1, step 5, layer 2, quantity error," in out
 
@@ -254,9 +255,9 @@ def test_errors_are_one_line_and_exit_2(capsys, language, argv, message):
 
 
 def test_r_crosscheck_runs_the_harness():
-    r = r_cli("crosscheck", ROOT / "fixtures" / "xor.json")
+    r = r_cli("crosscheck", ROOT / "fixtures" / "sgd.json")
     assert r.returncode == 0
-    assert "xor: every number of every iteration of all 5000 epochs (490,000 numbers)" in r.stdout
+    assert "sgd: every number of every iteration of all 100 epochs (44,000 numbers)" in r.stdout
     assert "agree: every one within" in r.stdout
 
 

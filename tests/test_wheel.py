@@ -153,12 +153,16 @@ def test_installed_from_the_wheel_it_works_outside_the_checkout(venv):
     explained = run(nnscratch_command, "explain", "xor", "--epoch", "2", cwd=work).stdout
     assert explained == nnscratch.explain(nnscratch.load_fixture("xor"), epoch=2)
 
-    demo = run(python, "-m", "nnscratch.demo", cwd=work).stdout
-    assert "article: every number of every iteration of all 5000 epochs" in demo
+    # The demo (of the small sgd fixture: tests/test_demo.py runs the article's) and a
+    # cross-check, with the R code the wheel carries.
+    demo = run(python, "-m", "nnscratch.demo", "sgd", cwd=work).stdout
+    assert "sgd: every number of every iteration of all 100 epochs" in demo
     assert "\nagree: every one within" in demo
 
-    crosscheck = run(nnscratch_command, "crosscheck", "sgd", cwd=work)
-    assert "sgd: every number of every iteration of all 100 epochs" in crosscheck.stdout
+    crosscheck = run(nnscratch_command, "crosscheck", "article_no_bias", cwd=work)
+    assert "article_no_bias: every number of every iteration of all 1000 epochs" in (
+        crosscheck.stdout
+    )
     assert "\nagree: every one within" in crosscheck.stdout
     assert sorted(path.name for path in work.iterdir()) == ["a.png"]
 
