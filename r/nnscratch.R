@@ -1260,16 +1260,17 @@ nn_check_memory <- function(field, what, size) {
 
 #' Stop training at the first iteration that gives a number that is not finite.
 #'
-#' now is what nn_step returned. Its loss plus the sum of the squares of the updated
-#' weights and biases is finite unless one of those numbers is not (or the sum
-#' overflows: then each number is looked at).
+#' now is what nn_step returned. Its loss plus the sum of the updated weights and
+#' biases is finite unless one of those numbers is not (or the sum overflows: then
+#' each number is looked at). Python sums their squares, with numpy's cheapest sum,
+#' a dot product; R's cheapest is sum() of the numbers themselves.
 #' @param now what nn_step returned.
 #' @param epoch,iteration where training is, from 1.
 #' @noRd
 nn_check_finite <- function(now, epoch, iteration) {
   total <- now$loss
   for (layer in now$layers) {
-    total <- total + sum(layer$weights^2) + sum(layer$bias^2)
+    total <- total + sum(layer$weights, layer$bias)
   }
   if (is.finite(total)) {
     return(invisible(NULL))

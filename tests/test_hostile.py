@@ -863,6 +863,16 @@ def test_the_last_update_overflowing_is_caught(r_session, capsys, tmp_path):
     assert not (tmp_path / "model.json").exists()
 
 
+def test_finite_weights_whose_sum_overflows_train_on(r_session):
+    # The check's quick sum (of squares in Python, of the numbers in R) overflows for
+    # weights of 1.5e308; every number is finite, so training goes on in both languages.
+    layers = [nnscratch.Layer(np.full((2, 1), 1.5e308), np.zeros(1), "linear")]
+    X, y = np.zeros((1, 2)), np.zeros((1, 1))
+    for train in (nnscratch.train, r_session.train):
+        result = train(layers, X, y, 1e-300, 2)
+        np.testing.assert_array_equal(result.layers[0].weights, layers[0].weights)
+
+
 def test_sizes_that_cannot_fit_are_refused_before_anything_is_allocated(r_session):
     from nnscratch.trace import trace_bytes
 

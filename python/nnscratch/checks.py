@@ -311,7 +311,8 @@ def check_finite(now, epoch, iteration):
 
     ``now`` is what :func:`nnscratch.step` returned. Its loss plus the sum of the
     squares of the updated weights and biases is finite unless one of those numbers
-    is not (or the sum overflows: then each number is looked at).
+    is not (or the sum overflows: then each number is looked at). The squares, as
+    numpy's cheapest sum is a dot product; R's is sum() of the numbers themselves.
     """
     total = now.loss
     for layer in now.layers:
