@@ -244,13 +244,14 @@ train_command <- function(arguments) {
   }
   if (!is.null(options$seed)) fixture$shuffle <- TRUE
   f <- fixture
-  trace_every <- if (is.null(options$trace_every)) 1 else options$trace_every
+  recording <- nn_recording(
+    every = if (is.null(options$trace_every)) 1 else options$trace_every,
+    quantities = options$trace_quantities,
+    csv = options$trace
+  )
   nn_check_training(f$layers, f$X, f$y, f$lr, f$epochs, f[["batch_size"]],
                     isTRUE(f[["shuffle"]]), f[["seed"]])
-  nn_check_recording(f$layers, f$X, f[["batch_size"]], f$epochs, first_epoch = 1, trace = FALSE,
-                     progress = NULL, trace_every = trace_every,
-                     trace_quantities = options$trace_quantities, trace_limit = 1e9,
-                     trace_csv = options$trace)
+  nn_check_recording(recording, f$layers, f$X, f[["batch_size"]], f$epochs, first_epoch = 1)
   every <- if (is.null(options$every)) max(1, f$epochs %/% 10) else options$every
   nn_check_whole(every, "--every", 1)
   batches <- if (is.null(f[["batch_size"]])) "" else sprintf(", batches of %.0f", f$batch_size)
@@ -260,8 +261,8 @@ train_command <- function(arguments) {
   report <- progress_printer(f$epochs, every)
   result <- tryCatch(
     nn_train_fixture(
-      f, progress = report$progress, trace_csv = options$trace, trace_every = trace_every,
-      trace_quantities = options$trace_quantities
+      f, progress = report$progress, trace_csv = recording$csv, trace_every = recording$every,
+      trace_quantities = recording$quantities
     ),
     interrupt = function(e) {
       report$finish()

@@ -292,31 +292,23 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
                      shuffle = FALSE, seed = NULL, first_epoch = 1, progress = NULL,
                      trace_every = 1, trace_quantities = NULL, trace_limit = 1e9,
                      trace_csv = NULL) {
-  if (is.factor(y)) {
-    y <- nn_one_hot(y)
-  }
+  if (is.factor(y)) y <- nn_one_hot(y)
   X <- nn_as_matrix(X, "X")
   y <- nn_as_matrix(y, "y")
-  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
-  nn_check_recording(
-    layers, X, batch_size, epochs, first_epoch, trace, progress, trace_every, trace_quantities,
-    trace_limit, trace_csv
-  )
+  recording <- nn_recording(trace, trace_every, trace_quantities, trace_limit, trace_csv)
+  nn_check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch, progress)
+  nn_check_recording(recording, layers, X, batch_size, epochs, first_epoch)
   n_samples <- nrow(X)
   batch_size <- if (is.null(batch_size)) n_samples else min(batch_size, n_samples)
   loss <- numeric(epochs)
-  csv <- recorder <- NULL
-  # On an error, or Ctrl-C, the CSV's temporary file goes; after its commit, nothing.
-  on.exit(if (!is.null(csv)) csv$abort())
-  if (!is.null(trace_csv)) {
-    # Ctrl-C waits until csv holds the file, for on.exit to find it.
-    suspendInterrupts(csv <- nn_open_trace_csv(trace_csv, nn_kept_steps(layers, trace_quantities)))
-  }
-  if (trace || !is.null(csv)) {
-    recorder <- nn_new_recorder(layers, n_samples, batch_size, epochs, first_epoch, trace,
-                                trace_every, trace_quantities, csv)
-  }
   state <- seed
+  recorder <- NULL
+  # On an error, or Ctrl-C, a trace CSV's temporary file goes; after its commit, nothing.
+  on.exit(nn_close_recorder(recorder, commit = FALSE))
+  # Ctrl-C waits until recorder holds the trace CSV, for on.exit to find it.
+  suspendInterrupts(
+    recorder <- nn_open_recorder(recording, layers, n_samples, batch_size, epochs, first_epoch)
+  )
   for (epoch in as.integer(first_epoch) - 1L + seq_len(epochs)) {
     # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
     if (shuffle || epoch == first_epoch) {
@@ -331,24 +323,50 @@ nn_train <- function(layers, X, y, lr, epochs, trace = FALSE, batch_size = NULL,
       layers <- now$layers
       # The epoch's loss: the mean over its samples, each batch weighed by its size.
       epoch_loss <- epoch_loss + now$loss * (length(batch$rows) / n_samples)
-      if (!is.null(recorder)) {
-        nn_record(recorder, epoch, iteration, batch$rows, now)
-      }
+      if (!is.null(recorder)) nn_record(recorder, epoch, iteration, batch$rows, now)
     }
     loss[epoch - first_epoch + 1] <- epoch_loss
-    if (!is.null(progress)) {
-      progress(epoch, epoch_loss)
+    if (!is.null(progress)) progress(epoch, epoch_loss)
+  }
+  nn_close_recorder(recorder, commit = TRUE)
+  trace <- if (is.null(recorder$trace)) NULL else nn_recorded_trace(recorder)
+  structure(list(layers = layers, loss = loss, trace = trace, state = state), class = "nn_result")
+}
+
+#' The recorder that nn_train fills as recording asks, or NULL when it asks for nothing.
+#'
+#' Its arguments are nn_train's, checked. nn_close_recorder puts a trace CSV in place
+#' (commit = TRUE); on an error, or Ctrl-C, it removes its temporary file and the old
+#' file stays as it was (commit = FALSE; after the commit, nothing to remove).
+#' @param recording what nn_recording made.
+#' @param layers,n_samples,batch_size,epochs,first_epoch as nn_new_recorder takes them.
+#' @noRd
+nn_open_recorder <- function(recording, layers, n_samples, batch_size, epochs, first_epoch) {
+  csv <- NULL
+  if (!is.null(recording$csv)) {
+    csv <- nn_open_trace_csv(recording$csv, nn_kept_steps(layers, recording$quantities))
+  }
+  if (!(recording$trace || !is.null(csv))) {
+    return(NULL)
+  }
+  tryCatch(
+    nn_new_recorder(layers, n_samples, batch_size, epochs, first_epoch, recording$trace,
+                    recording$every, recording$quantities, csv),
+    error = function(error) {
+      if (!is.null(csv)) csv$abort()
+      stop(error)
     }
-  }
-  if (!is.null(csv)) {
-    csv$commit()
-  }
-  structure(
-    list(layers = layers, loss = loss,
-         trace = if (is.null(recorder$trace)) NULL else nn_recorded_trace(recorder),
-         state = state),
-    class = "nn_result"
   )
+}
+
+#' @rdname nn_open_recorder
+#' @param recorder what nn_open_recorder returned.
+#' @param commit put the trace CSV in place, or remove it.
+#' @noRd
+nn_close_recorder <- function(recorder, commit) {
+  if (!is.null(recorder$csv)) {
+    if (commit) recorder$csv$commit() else recorder$csv$abort()
+  }
 }
 
 #' The network's output for X.
@@ -626,6 +644,15 @@ nn_new_trace <- function(layers, batch_size, iterations, quantities = NULL) {
 #' @noRd
 nn_recorded_epochs <- function(first_epoch, epochs, every) {
   (first_epoch + epochs - 1) %/% every - (first_epoch - 1) %/% every
+}
+
+#' What nn_train is told to record, as its arguments name it: a trace in memory
+#' (trace), a trace CSV (csv, a file name or NULL), the epochs whose number is a
+#' multiple of every, these quantities (NULL: all), in at most limit bytes of memory.
+#' Python's Recording.
+#' @noRd
+nn_recording <- function(trace = FALSE, every = 1, quantities = NULL, limit = 1e9, csv = NULL) {
+  list(trace = trace, every = every, quantities = quantities, limit = limit, csv = csv)
 }
 
 #' A recorder: what nn_record fills, iteration by iteration, as training runs.
@@ -1110,7 +1137,7 @@ nn_check_network <- function(layers, X) {
 #' @inheritParams nn_train
 #' @noRd
 nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuffle = FALSE,
-                              seed = NULL, first_epoch = 1) {
+                              seed = NULL, first_epoch = 1, progress = NULL) {
   nn_check_network(layers, X)
   nn_check_array(y, "y", 2)
   if (nrow(y) != nrow(X)) {
@@ -1139,6 +1166,11 @@ nn_check_training <- function(layers, X, y, lr, epochs, batch_size = NULL, shuff
     nn_input_error("seed", "must be given to shuffle", category = "structure")
   }
   nn_check_whole(first_epoch, "first_epoch", 1)
+  if (!is.null(progress) && !is.function(progress)) {
+    nn_input_error("progress", paste(
+      "must be a function of (epoch, loss); got", nn_describe(progress)
+    ), category = "structure")
+  }
 }
 
 #' Refuse anything but TRUE or FALSE.
@@ -1171,21 +1203,21 @@ nn_check_whole <- function(value, field, low, high = NULL) {
   }
 }
 
-#' Check what nn_train is told to record and report.
+#' Check what nn_train is told to record (what nn_recording made).
 #'
 #' What the run would hold in memory, the loss of every epoch and a trace, is
 #' estimated here, before anything is allocated: a trace over trace_limit bytes, and
 #' anything over the machine's memory, is refused with the estimate.
+#' @param recording what nn_recording made.
 #' @inheritParams nn_train
 #' @noRd
-nn_check_recording <- function(layers, X, batch_size, epochs, first_epoch, trace, progress,
-                               trace_every, trace_quantities, trace_limit, trace_csv = NULL) {
+nn_check_recording <- function(recording, layers, X, batch_size, epochs, first_epoch) {
+  trace <- recording$trace
+  trace_every <- recording$every
+  trace_quantities <- recording$quantities
+  trace_limit <- recording$limit
+  trace_csv <- recording$csv
   nn_check_boolean(trace, "trace")
-  if (!is.null(progress) && !is.function(progress)) {
-    nn_input_error("progress", paste(
-      "must be a function of (epoch, loss); got", nn_describe(progress)
-    ), category = "structure")
-  }
   nn_check_whole(trace_every, "trace_every", 1)
   if (!(is.null(trace_quantities) || is.character(trace_quantities))) {
     nn_input_error("trace_quantities", paste(

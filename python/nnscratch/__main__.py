@@ -27,6 +27,7 @@ from .fixtures import FIXTURE_FOLDER, list_fixtures, load_fixture, save_fixture,
 from .page import explain_html
 from .plots import accuracy
 from .spreadsheet import write_explain_xlsx
+from .trace import Recording
 
 # A run whose epochs take longer than this, on a terminal, gets a progress bar.
 PROGRESS_AFTER_SECONDS = 2.0
@@ -294,23 +295,13 @@ def train_command(arguments):
     if "seed" in options:
         fixture.shuffle = True
     f = fixture
-    recording = {
-        "trace_csv": options.get("trace"),
-        "trace_every": options.get("trace_every", 1),
-        "trace_quantities": options.get("trace_quantities"),
-    }
-    check_training(f.layers, f.X, f.y, f.lr, f.epochs, f.batch_size, f.shuffle, f.seed)
-    check_recording(
-        f.layers,
-        f.X,
-        f.batch_size,
-        f.epochs,
-        first_epoch=1,
-        trace=False,
-        progress=None,
-        trace_limit=1e9,
-        **recording,
+    recording = Recording(
+        every=options.get("trace_every", 1),
+        quantities=options.get("trace_quantities"),
+        csv=options.get("trace"),
     )
+    check_training(f.layers, f.X, f.y, f.lr, f.epochs, f.batch_size, f.shuffle, f.seed)
+    check_recording(recording, f.layers, f.X, f.batch_size, f.epochs, first_epoch=1)
     every = options.get("every", max(1, fixture.epochs // 10))
     check_whole(every, "--every", 1)
     batches = "" if fixture.batch_size is None else f", batches of {fixture.batch_size}"
@@ -321,7 +312,13 @@ def train_command(arguments):
     )
     report = Progress(fixture.epochs, every)
     try:
-        result = train_fixture(fixture, progress=report, **recording)
+        result = train_fixture(
+            fixture,
+            progress=report,
+            trace_csv=recording.csv,
+            trace_every=recording.every,
+            trace_quantities=recording.quantities,
+        )
     except KeyboardInterrupt:
         report.finish()
         raise Interruption(

@@ -171,7 +171,16 @@ def check_network(layers, X):
 
 
 def check_training(
-    layers, X, y, lr, epochs, batch_size=None, shuffle=False, seed=None, first_epoch=1
+    layers,
+    X,
+    y,
+    lr,
+    epochs,
+    batch_size=None,
+    shuffle=False,
+    seed=None,
+    first_epoch=1,
+    progress=None,
 ):
     """Check everything :func:`nnscratch.train` is given, in the order R checks it too."""
     check_network(layers, X)
@@ -201,6 +210,12 @@ def check_training(
     elif shuffle:
         raise InputError("seed", "must be given to shuffle", category="structure")
     check_whole(first_epoch, "first_epoch", 1)
+    if progress is not None and not callable(progress):
+        raise InputError(
+            "progress",
+            f"must be a function of (epoch, loss); got {describe(progress)}",
+            category="structure",
+        )
 
 
 def check_boolean(value, field):
@@ -222,32 +237,16 @@ def check_whole(value, field, low, high=None):
         raise InputError(field, f"must be a whole number, {limits}; got {describe(value)}")
 
 
-def check_recording(
-    layers,
-    X,
-    batch_size,
-    epochs,
-    first_epoch,
-    trace,
-    progress,
-    trace_every,
-    trace_quantities,
-    trace_limit,
-    trace_csv=None,
-):
-    """Check what :func:`nnscratch.train` is told to record and report.
+def check_recording(recording, layers, X, batch_size, epochs, first_epoch):
+    """Check what :func:`nnscratch.train` is told to record (a
+    :class:`nnscratch.trace.Recording`).
 
     What the run would hold in memory, the loss of every epoch and a trace, is
     estimated here, before anything is allocated: a trace over ``trace_limit`` bytes,
     and anything over the machine's memory, is refused with the estimate.
     """
+    trace, trace_every, trace_quantities, trace_limit, trace_csv = recording
     check_boolean(trace, "trace")
-    if progress is not None and not callable(progress):
-        raise InputError(
-            "progress",
-            f"must be a function of (epoch, loss); got {describe(progress)}",
-            category="structure",
-        )
     check_whole(trace_every, "trace_every", 1)
     if not (trace_quantities is None or isinstance(trace_quantities, (str, list, tuple))):
         raise InputError(

@@ -1,6 +1,7 @@
 """The network: layers, their initialisation, the forward and backward passes, one
 step of training, training, prediction."""
 
+import contextlib
 import copy
 import itertools
 import math
@@ -24,7 +25,7 @@ from .checks import (
 )
 from .files import TraceCSV
 from .lehmer import batches, lehmer_uniform
-from .trace import Trace, kept_steps, new_recorder, record
+from .trace import Recording, Trace, kept_steps, new_recorder, record
 
 
 @dataclass
@@ -354,43 +355,16 @@ def train(
     """
     if _categorical(y):
         y = one_hot(y)
-    X = as_matrix(X, "X")
-    y = as_matrix(y, "y")
-    check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch)
-    check_recording(
-        layers,
-        X,
-        batch_size,
-        epochs,
-        first_epoch,
-        trace,
-        progress,
-        trace_every,
-        trace_quantities,
-        trace_limit,
-        trace_csv,
-    )
+    X, y = as_matrix(X, "X"), as_matrix(y, "y")
+    recording = Recording(trace, trace_every, trace_quantities, trace_limit, trace_csv)
+    check_training(layers, X, y, lr, epochs, batch_size, shuffle, seed, first_epoch, progress)
+    check_recording(recording, layers, X, batch_size, epochs, first_epoch)
     layers = copy.deepcopy(list(layers))  # new objects, even after 0 epochs
     n_samples, epochs, first_epoch = X.shape[0], int(epochs), int(first_epoch)
     batch_size = n_samples if batch_size is None else min(int(batch_size), n_samples)
     loss = np.zeros(epochs)
-    csv = recorder = None
     state = seed
-    try:
-        if trace_csv is not None:
-            csv = TraceCSV(trace_csv, kept_steps(layers, trace_quantities))
-        if trace or csv is not None:
-            recorder = new_recorder(
-                layers,
-                n_samples,
-                batch_size,
-                epochs,
-                first_epoch,
-                trace,
-                trace_every,
-                trace_quantities,
-                csv,
-            )
+    with open_recorder(recording, layers, n_samples, batch_size, epochs, first_epoch) as recorder:
         for epoch in range(first_epoch, first_epoch + epochs):
             # Step 0: the batches of this epoch (the same every epoch, unless shuffled).
             if shuffle or epoch == first_epoch:
@@ -407,13 +381,33 @@ def train(
             loss[epoch - first_epoch] = epoch_loss
             if progress is not None:
                 progress(epoch, epoch_loss)
+    return TrainResult(layers, loss, None if recorder is None else recorder.trace, state)
+
+
+@contextlib.contextmanager
+def open_recorder(recording, layers, n_samples, batch_size, epochs, first_epoch):
+    """The :class:`nnscratch.trace.Recorder` that :func:`train` fills as ``recording``
+    asks, or None when it asks for nothing; its arguments are train's, checked.
+
+    A trace CSV is put in place when the block ends; on an error, or Ctrl-C, its
+    temporary file goes and the old file stays as it was.
+    """
+    trace, every, quantities, _, path = recording
+    csv = None
+    try:
+        if path is not None:
+            csv = TraceCSV(path, kept_steps(layers, quantities))
+        if not (trace or csv is not None):
+            yield None
+            return
+        yield new_recorder(
+            layers, n_samples, batch_size, epochs, first_epoch, trace, every, quantities, csv
+        )
         if csv is not None:
             csv.commit()
     finally:
-        # On an error, or Ctrl-C, the CSV's temporary file goes; after its commit, nothing.
-        if csv is not None:
+        if csv is not None:  # after the commit, nothing to remove
             csv.abort()
-    return TrainResult(layers, loss, None if recorder is None else recorder.trace, state)
 
 
 @np.errstate(over="ignore")  # a saturated sigmoid: exp(-z) is Inf, the output exactly 0

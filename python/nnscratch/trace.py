@@ -8,6 +8,7 @@ its missing rows stay NaN (and its samples 0) and the long table leaves them out
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -149,6 +150,19 @@ def new_trace(layers, batch_size, iterations, quantities=None):
         loss=np.full(iterations, np.nan),
         layers=recorded,
     )
+
+
+class Recording(NamedTuple):
+    """What :func:`nnscratch.train` is told to record, as its arguments name it: a trace
+    in memory (``trace``), a trace CSV (``csv``, a file name or None), the epochs whose
+    number is a multiple of ``every``, these ``quantities`` (None: all), in at most
+    ``limit`` bytes of memory."""
+
+    trace: bool = False
+    every: int = 1
+    quantities: str | list | tuple | None = None
+    limit: float = 1e9
+    csv: object = None
 
 
 @dataclass
