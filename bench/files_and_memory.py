@@ -10,7 +10,8 @@
   (Python: reading the bytes and json.loads; R: readChar and jsonlite::parse_json), best of
   three, interleaved; two files: 270,000 samples of 8 features, 1,000,000 of 2.
 - Peak memory (the maximum resident set, from wait4) of the command lines:
-  explain fixtures/moons.json --epoch 2000, and with --long,
+  explain fixtures/moons.json --epoch 2000, check article on the CSV of the article's 5000
+  epochs that examples/article_loop.py writes, and with --long,
   train fixtures/moons.json --trace FILE (2000 epochs: 112,840,000 rows, about 5 GB).
 
 Each language runs in its own process; nothing here is a test, and the figures are
@@ -147,7 +148,25 @@ def main(long=False):
                 )
             path.unlink()
         print("Peak memory of the command lines:")
-        runs = [("explain", ["explain", moons, "--epoch", "2000"])]
+        learner = (
+            folder / "learner.csv"
+        )  # the article's 5000 epochs, as a learner's loop writes them
+        subprocess.run(
+            [
+                sys.executable,
+                ROOT / "examples" / "article_loop.py",
+                ROOT / "fixtures" / "article.json",
+                learner,
+            ],
+            check=True,
+        )
+        runs = [
+            ("explain", ["explain", moons, "--epoch", "2000"]),
+            (
+                f"check article ({learner.stat().st_size / 1e6:.0f} MB CSV)",
+                ["check", "article", learner],
+            ),
+        ]
         if long:
             runs.append(("train --trace", ["train", moons, "--trace", csv]))
         for name, argv in runs:
