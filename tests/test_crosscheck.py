@@ -19,11 +19,13 @@ from cases import FIXTURES, ROOT, r_train
 from nnscratch import compare
 from nnscratch.activations import ACTIVATIONS
 from nnscratch.compare import (
+    AMPLIFICATION_MARGIN,
     EPS,
     TOLERANCES,
     FreeRuns,
     compare_traces,
     crosscheck,
+    departures,
     last_bits_changed,
     noise_scales,
     windows,
@@ -67,6 +69,26 @@ def test_python_and_r_agree_at_every_step(r_session, path):
         assert f"the loss of each of the {f.epochs} epochs and the final layers" in (
             checked.report()
         )
+
+
+def test_r_departs_within_the_margin_on_every_fixture(r_session):
+    """The free runs' margin, measured where the cross-check does not compare free runs
+    (the fixtures traced whole; the windowed ones are compared whole above): R's own run
+    departs from Python's by at most AMPLIFICATION_MARGIN times what one ulp in every
+    activation and slope moves Python's own run (README: at most 3.1 times)."""
+    worst = 0.0
+    for path in FIXTURES:
+        f = nnscratch.load_fixture(path)
+        if len(windows(f)) > 1:
+            continue
+        python = nnscratch.train_fixture(f)
+        with last_bits_changed():
+            moved = departures(python, nnscratch.train_fixture(f))
+        r = departures(python, r_session.train_fixture(f))
+        for what in r:
+            assert r[what] <= AMPLIFICATION_MARGIN * moved[what], (f.name, what, r, moved)
+            worst = max(worst, r[what] / moved[what] if r[what] else 0.0)
+    print(f"R's free run departs at most {worst:.2f} times what one ulp moves Python's run")
 
 
 @pytest.mark.parametrize("name", ["article", "article_no_bias", "minibatch", "sgd", "mixed"])
