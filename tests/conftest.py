@@ -32,6 +32,10 @@ def plant(r_session):
     return environment["nn_plant"]
 
 
+# Where the controller keeps the figures a worker sent.
+PROPERTY_TEST = pytest.StashKey[dict]()
+
+
 def pytest_sessionfinish(session):
     """A pytest-xdist worker hands the property-based cross-check's figures to the controller,
     which prints them (the test ran in the worker's process, not the controller's)."""
@@ -45,9 +49,6 @@ def pytest_testnodedown(node, error):
     found = getattr(node, "workeroutput", {}).get("property_test")
     if found and found["examples"]:
         node.config.stash[PROPERTY_TEST] = found
-
-
-PROPERTY_TEST = pytest.StashKey[dict]()
 
 
 def pytest_terminal_summary(terminalreporter, config):
