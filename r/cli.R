@@ -211,8 +211,8 @@ help_text <- function(name) {
   paste0(paste(lines, collapse = "\n"), "\n")
 }
 
-# Before anything runs: what the options need is there, and every output file can be
-# written, none named twice.
+# Before anything runs: what the options need is there, every output's folder exists and
+# this user may write in it, and no file is named twice.
 check_ready <- function(arguments) {
   if (!is.null(arguments$options$plot) && !capabilities("cairo")) {
     usage_error("argument --plot: needs an R with cairo (capabilities(\"cairo\") is FALSE)")
@@ -221,8 +221,12 @@ check_ready <- function(arguments) {
   for (number in seq_along(outputs)) {
     path <- arguments$options[[outputs[number]]]
     nn_output_mode(path)
-    if (!dir.exists(dirname(nn_local_path(path)))) {
+    folder <- dirname(nn_local_path(path))
+    if (!dir.exists(folder)) {
       nn_file_error(path, "cannot be written (No such file or directory)")
+    }
+    if (file.access(folder, 3) != 0) { # 3: write and search
+      nn_file_error(path, "cannot be written (Permission denied)")
     }
     for (other in outputs[seq_len(number - 1)]) {
       if (nn_same_file(path, arguments$options[[other]])) {
@@ -365,8 +369,10 @@ fixtures_command <- function() {
   0
 }
 
+# The error in one line: line breaks (a file name may hold one) become spaces; nothing
+# else changes.
 fail <- function(message, status) {
-  cat("error: ", gsub("\\s+", " ", message), "\n", sep = "", file = stderr())
+  cat("error: ", gsub("[\r\n]+", " ", message), "\n", sep = "", file = stderr())
   quit(status = status)
 }
 

@@ -1563,7 +1563,8 @@ nn_is_link <- function(path) {
 #' @noRd
 nn_same_file <- function(first, second) {
   where <- function(path) {
-    file.path(normalizePath(dirname(path), mustWork = FALSE), basename(path))
+    local <- nn_local_path(path) # the name as it is written to (no ~ expanded)
+    file.path(normalizePath(dirname(local), mustWork = FALSE), basename(local))
   }
   identical(where(first), where(second))
 }
@@ -1602,7 +1603,11 @@ nn_open_atomically <- function(path) {
     # That name is taken (a link planted there, or a file): take another.
   }
   temporary <- file.path(folder, "file")
-  connection <- file(temporary, "wb", raw = TRUE)
+  opened <- function(e) {
+    unlink(folder, recursive = TRUE)
+    nn_file_error(path, sprintf("cannot be written (%s)", nn_reason(conditionMessage(e))))
+  }
+  connection <- tryCatch(file(temporary, "wb", raw = TRUE), error = opened, warning = opened)
   written <- 0
   abort <- function() {
     if (!is.null(connection)) {
@@ -1642,7 +1647,9 @@ nn_open_atomically <- function(path) {
     }
     guard(file.rename(temporary, nn_local_path(path)))
     unlink(folder, recursive = TRUE)
-    nn_sync(dirname(nn_local_path(path)), fail)
+    # The file is in place: a folder whose entries cannot be flushed is no error (as in
+    # Python); the rename stands, and the next sync of the disk takes it.
+    nn_sync(dirname(nn_local_path(path)), function(reason) invisible(NULL))
     invisible(NULL)
   }
   list(path = path, write = write, commit = commit, abort = abort)
@@ -1652,7 +1659,7 @@ nn_open_atomically <- function(path) {
 # command, given a file, does that (coreutils). On failure, fail(reason).
 nn_sync <- function(path, fail) {
   if (.Platform$OS.type != "unix") {
-    return(invisible(NULL)) # Windows has no sync command; its rename flushes the file
+    return(invisible(NULL)) # Windows has no sync command: nothing is flushed there
   }
   said <- suppressWarnings(system2("sync", shQuote(path), stdout = TRUE, stderr = TRUE))
   if (!is.null(attr(said, "status"))) {
@@ -2377,11 +2384,29 @@ nn_plot_training <- function(result, fixture, path = NULL, log_scale = FALSE, dp
   }
   graphics::mtext(nn_plot_title(result, fixture), outer = TRUE, cex = 1.2)
   if (!is.null(path)) {
-    grDevices::dev.off()
-    nn_write_atomically(path, readBin(temporary, "raw", file.size(temporary)))
+    # A device that cannot write its file (a full disk under tempdir()) prints "Write
+    # Error" and goes on: its line goes nowhere, and a PNG that does not end with its
+    # IEND chunk is refused in one line below, never put in place.
+    quiet <- file(nullfile(), open = "wt")
+    sink(quiet, type = "message")
+    tryCatch(grDevices::dev.off(), finally = {
+      sink(type = "message")
+      close(quiet)
+    })
+    size <- file.size(temporary)
+    picture <- if (is.na(size)) raw(0) else readBin(temporary, "raw", size)
+    if (length(picture) < 20 || !identical(picture[length(picture) - 11:0], nn_png_end)) {
+      nn_file_error(path, sprintf(
+        "cannot be written (the picture could not be drawn in full in %s)", tempdir()
+      ))
+    }
+    nn_write_atomically(path, picture)
   }
   invisible(path)
 }
+
+# The last 12 bytes of every PNG: its IEND chunk (length 0, type, CRC).
+nn_png_end <- as.raw(c(0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82))
 
 nn_draw_loss <- function(loss, log_scale) {
   # Limits given, so that a run of 0 epochs draws an empty panel.

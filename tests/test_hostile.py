@@ -647,6 +647,29 @@ def test_the_command_line_on_a_full_disk(small_disk, language):
     assert target.read_text() == "old" and os.listdir(small_disk) == ["trace.csv"]
 
 
+def test_r_draws_no_plot_over_the_old_one_when_its_temporary_folder_is_full(small_disk, tmp_path):
+    # R's PNG device draws into tempdir() and says nothing when it cannot write there
+    # (Python draws in memory): a picture cut short must not replace the old one.
+    (small_disk / "filler").write_bytes(b"x" * 60_000)
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"old")
+    done = r_cli(
+        "train",
+        ROOT / "fixtures" / "moons.json",
+        "--epochs",
+        "5",
+        "--plot",
+        target,
+        env={**os.environ, "TMPDIR": str(small_disk)},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"error: {target}: cannot be written (the picture could not be drawn in full in "
+    )
+    assert "wrote" not in done.stdout
+    assert target.read_bytes() == b"old"
+
+
 @pytest.mark.parametrize("language", ["python", "R"])
 def test_files_without_permission(tmp_path, language):
     secret = tmp_path / "secret.json"
@@ -687,7 +710,7 @@ def test_files_without_permission(tmp_path, language):
         2,
         f"error: {model}: cannot be written (Permission denied)\n",
     )
-    assert "wrote" not in done.stdout
+    assert done.stdout == ""  # refused before training, not after it
     theirs.chmod(0o755)
     assert os.listdir(theirs) == []
 
@@ -1110,3 +1133,17 @@ def test_plots_of_odd_runs_are_drawn(capsys, tmp_path, case):
     assert (r.returncode, r.stderr) == (0, "")
     for name in ("python.png", "r.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_error_is_one_line_and_keeps_the_name_it_was_given(capsys, tmp_path):
+    for name, shown in (
+        (f"{tmp_path}/no\nsuch.json", f"{tmp_path}/no such.json"),
+        (f"{tmp_path}/two  spaces.json", f"{tmp_path}/two  spaces.json"),
+    ):
+        python_run, r_run = both_cli(capsys, "train", name)
+        assert python_run[0] == r_run[0] == 2
+        assert (
+            python_run[2]
+            == r_run[2]
+            == (f"error: {shown}: cannot be read (No such file or directory)\n")
+        )

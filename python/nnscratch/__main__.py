@@ -140,7 +140,7 @@ def main(argv=None):
             return 0  # the help was asked for
         return RUN[arguments.command](arguments)
     except (UsageError, InputError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say_error(error)
         return 2
     except BrokenPipeError:
         # The reader of our output has gone (| head): stop quietly, and let the final
@@ -148,10 +148,10 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (OSError, ImportError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say_error(error)
         return 2
     except Interruption as interrupted:
-        print(f"error: {interrupted}", file=sys.stderr)
+        say_error(interrupted)
         return 130
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -261,9 +261,15 @@ def help_text(name):
     return "\n".join(lines) + "\n"
 
 
+def say_error(error):
+    """The error in one line on standard error: line breaks (a file name may hold one)
+    become spaces; nothing else changes."""
+    print("error: " + re.sub(r"[\r\n]+", " ", str(error)), file=sys.stderr)
+
+
 def check_ready(arguments):
-    """Before anything runs: what the options need is installed, and every output file
-    can be written, none named twice."""
+    """Before anything runs: what the options need is installed, every output's folder
+    exists and this user may write in it, and no file is named twice."""
     for option, (module, install) in NEEDS.items():
         if option in arguments.options and importlib.util.find_spec(module) is None:
             raise UsageError(f"argument --{option}: needs {module}: {install}")
@@ -276,6 +282,8 @@ def check_ready(arguments):
         folder = os.path.dirname(path) or os.curdir
         if not os.path.isdir(folder):
             raise file_error(path, "cannot be written (No such file or directory)")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise file_error(path, "cannot be written (Permission denied)")
         for other in outputs[:number]:
             if same_file(path, arguments.options[other]):
                 raise UsageError(

@@ -16,7 +16,8 @@ import numpy as np
 
 from .checks import check_whole, format_numbers
 from .explain import explain_steps
-from .fixtures import train_fixture, write_atomically
+from .files import write_atomically
+from .fixtures import train_fixture
 from .network import Layer, predict, predict_class
 
 TEMPLATE = Path(__file__).with_name("data") / "page.html"

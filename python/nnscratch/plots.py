@@ -10,7 +10,7 @@ import io
 import numpy as np
 
 from .checks import check_whole
-from .fixtures import write_atomically
+from .files import write_atomically
 from .network import predict, predict_class
 
 # One colour per class, as in R's nn_class_colours.

@@ -11,7 +11,7 @@ import io
 import re
 
 from .explain import SYMBOLS, explain_steps
-from .fixtures import write_atomically
+from .files import write_atomically
 
 # Each activation and its slope as the formula of one cell; {0} is the cell of Z, or of A.
 # An activation added to ACTIVATIONS needs its entry here too (a test checks).

@@ -208,10 +208,14 @@ test_that("what would not load back is not saved", {
   expect_identical(entries(folder), "model.json")
 })
 
-# nn_open_atomically with one of R's writers replaced: writeLines stops half-way as R
-# does on a full disk; writeBin writes half and warns, as R does; a writeBin that writes
-# half and says nothing is caught by the size check; a rename that fails.
+# nn_open_atomically with one of R's writers replaced: no connection left to open the
+# temporary file with; writeLines stops half-way as R does on a full disk; writeBin writes
+# half and warns, as R does; a writeBin that writes half and says nothing is caught by the
+# size check; a rename that fails.
 failing <- list(
+  file = list(function(description, open, raw) {
+    stop("all connections are in use")
+  }, "all connections are in use", c("model", "trace", "plot")),
   writeLines = list(function(text, con, sep, useBytes) { # nolint: object_name_linter. R's name.
     base::writeBin(charToRaw(substr(text[1], 1, nchar(text[1]) %/% 2)), con)
     stop("Error writing to connection:  No space left on device")
@@ -253,6 +257,24 @@ test_that("a write that fails leaves the old file, names it, and no temporary fi
     }
     expect_true(all(startsWith(entries(folder), "old-")))
   }
+})
+
+test_that("a folder that cannot be flushed after the rename is no error, as in Python", {
+  writes_well <- nn_open_atomically
+  on.exit(nn_replace("nn_open_atomically", writes_well))
+  flush_file <- nn_sync
+  broken <- writes_well
+  environment(broken) <- list2env(list(nn_sync = function(path, fail) {
+    if (dir.exists(path)) fail("Input/output error") else flush_file(path, fail)
+  }), parent = environment(writes_well))
+  folder <- tempfile()
+  dir.create(folder)
+  target <- file.path(folder, "model.json")
+  nn_replace("nn_open_atomically", broken)
+  writes()$model(target)
+  nn_replace("nn_open_atomically", writes_well)
+  expect_true(file.exists(target))
+  expect_identical(entries(folder), "model.json")
 })
 
 test_that("the last update overflowing is caught (issue 11, case 5)", {
