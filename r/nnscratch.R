@@ -3160,7 +3160,9 @@ nn_cell_numbers <- function(cells, empty_allowed, not_finite_allowed) {
   }
   text <- as.character(cells)
   text[is.na(text)] <- "NA"
-  if (!any(grepl("[^0-9eE+.-]", text))) { # made of what decimals are made of: the quick way
+  # Made of what decimals are made of, and no exponent left without digits (which
+  # as.numeric reads: "1e+" is 1): the quick way.
+  if (!any(grepl("[^0-9eE+.-]|[eE][+-]?$", text))) {
     numbers <- suppressWarnings(as.numeric(text))
     if (!anyNA(numbers)) return(list(numbers = numbers, bad = logical(length(text))))
   }
@@ -4110,7 +4112,8 @@ nn_grade <- function(fixture, learner, epochs, names, source) {
     if (!is.null(divergence)) break
   }
   names <- learner_names()
-  recorded <- run_keys[run_keys %in% unlist(lapply(compared, names))]
+  # base::names: the argument names, a string, would hide it here when it is one name.
+  recorded <- run_keys[run_keys %in% unlist(lapply(compared, base::names))]
   position <- match(recorded, run_keys)
   answer <- list(
     fixture = fixture$name, source = source,

@@ -206,6 +206,20 @@ def test_a_learner_who_records_only_some_numbers_is_checked_on_those(tmp_path):
     assert output.diagnosis == ["bias-per-sample"]
 
 
+def test_one_recorded_quantity_is_enough_in_both_languages(r_session, tmp_path):
+    # R once took the argument names for base::names when it held one name.
+    path = tmp_path / "mine.csv"
+    run_loop("python", path, 3)
+    table = pd.read_csv(path)
+    for name in ("wh", "E", "output"):
+        one = tmp_path / f"{name}.csv"
+        table[table.quantity == name].to_csv(one, index=False)
+        python = nnscratch.check_trace(ARTICLE, one)
+        r = RAnswer(r_session.call("nn_check_trace", str(ARTICLE), str(one)), r_session)
+        assert python.ok and r.ok, (name, python.report(), r.report)
+        assert r.report == python.report()
+
+
 def test_the_loss_every_epoch_with_the_first_iteration_in_full(tmp_path):
     """A learner's own names are nnscratch's: the loss of every epoch, everything of epoch 1."""
     f = dataclasses.replace(nnscratch.load_fixture(ARTICLE), epochs=30)
