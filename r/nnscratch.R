@@ -3902,7 +3902,11 @@ nn_noise_scales <- function(first, second, X) {
     z <- through(inputs + input_scale, size(layer, "weights") + scales[[key(layer, "weights")]])
     if ("bias" %in% names(first$layers[[layer]])) {
       rows <- dim(z)[2]
-      spread <- function(bias) bias[, rep(1, rows), , drop = FALSE]
+      # One row for every sample, or a row per sample (a learner's bias, as Python's
+      # broadcasting takes either).
+      spread <- function(bias) {
+        if (dim(bias)[2] == rows) bias else bias[, rep(1, rows), , drop = FALSE]
+      }
       z <- z + spread(size(layer, "bias")) + spread(scales[[key(layer, "bias")]])
     }
     slope <- size(layer, "slope")
@@ -4001,8 +4005,11 @@ nn_traces <- function(fixture, keys, series, expected) {
     key <- paste(l, quantity, sep = ":")
     if (quantity %in% c("samples", "loss") || is.null(expected[[1]][[key]])) next
     first <- expected[[1]][[key]]
-    rows <- switch(quantity, weights = nrow(first),
-                   bias = if (key %in% keys) dim(series[[key]]$block)[2] else 1, batching$size)
+    # A bias the learner keeps per sample gets a row per sample of a batch, as the
+    # per-sample quantities have: nn_noise_scales adds each to its own sample's input.
+    per_sample <- key %in% keys && dim(series[[key]]$block)[2] > 1
+    rows <- switch(quantity, weights = nrow(first), bias = if (per_sample) batching$size else 1,
+                   batching$size)
     block <- array(NA_real_, c(length(gs), rows, ncol(first)))
     for (i in seq_along(gs)) {
       matrix <- expected[[i]][[key]]

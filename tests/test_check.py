@@ -287,6 +287,55 @@ def test_a_bias_of_one_row_in_some_iterations_and_one_per_sample_in_others(r_ses
     assert r.report == answer.report()
 
 
+def test_a_bias_kept_per_sample_is_scaled_per_sample_in_both_languages(r_session, tmp_path):
+    """A learner's bias of one row per sample: each row goes into its own sample's
+    layer_input scale (R once took row 1 for every sample), and a bias recorded only in
+    a smaller last batch is laid over the batch's rows (Python once failed on it)."""
+
+    def first_iteration(name, iteration):
+        f = nnscratch.load_fixture(ROOT / "fixtures" / f"{name}.json")
+        table = nnscratch.trace_table(
+            nnscratch.train_fixture(dataclasses.replace(f, epochs=1), trace=True).trace
+        )
+        return table[(table.iteration == iteration) & (table.layer == 1)]
+
+    def answers(name, table):
+        path = tmp_path / "mine.csv"
+        table.to_csv(path, index=False)
+        python = nnscratch.check_trace(ROOT / "fixtures" / f"{name}.json", path)
+        r = RAnswer(
+            r_session.call("nn_check_trace", str(ROOT / "fixtures" / f"{name}.json"), str(path)),
+            r_session,
+        )
+        assert r.report == python.report()
+        return python
+
+    # The article: the bias of rows 2 and 3 set to 1e6, and sample 2's layer_input moved
+    # by 5e-9, within what a bias of 1e6 allows: the bias is the first divergence.
+    numbers = first_iteration("article", 1)
+    z = numbers[numbers.quantity == "layer_input"].copy()
+    z.loc[(z.row == 2) & (z.col == 1), "value"] += 5e-9
+    bias = numbers[numbers.quantity == "bias"]
+    rows = pd.concat([bias.assign(row=row) for row in (1, 2, 3)])
+    rows.loc[rows.row > 1, "value"] = 1e6
+    table = pd.concat([z, rows])[["epoch", "iteration", "quantity", "layer", "row", "col", "value"]]
+    answer = answers("article", table)
+    assert (answer.divergence.step, answer.divergence.quantity, answer.divergence.row) == (
+        11,
+        "bias",
+        2,
+    )
+    # The minibatch fixture: its last batch holds 2 samples; the bias recorded there, one
+    # row per sample, with the weights.
+    numbers = first_iteration("minibatch", 3)
+    bias = numbers[numbers.quantity == "bias"]
+    weights = numbers[numbers.quantity == "weights"]
+    table = pd.concat([bias.assign(row=1), bias.assign(row=2), weights])
+    assert answers(
+        "minibatch", table[["epoch", "iteration", "quantity", "layer", "row", "col", "value"]]
+    ).ok
+
+
 def test_a_number_that_is_not_finite_never_agrees(r_session, tmp_path):
     f = dataclasses.replace(nnscratch.load_fixture(ARTICLE), epochs=3)
     table = nnscratch.trace_table(nnscratch.train_fixture(f, trace=True).trace)

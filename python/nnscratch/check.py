@@ -1151,7 +1151,10 @@ def _traces(fixture, keys, series, expected):
         if quantity in ("samples", "loss") or key not in expected[gs[0]]:
             continue
         first = expected[gs[0]][key]
-        rows = {"weights": len(first), "bias": series[key].block.shape[1] if key in keys else 1}
+        # A bias the learner keeps per sample gets a row per sample of a batch, as the
+        # per-sample quantities have: noise_scales adds each to its own sample's input.
+        per_sample = key in keys and series[key].block.shape[1] > 1
+        rows = {"weights": len(first), "bias": size if per_sample else 1}
         block = np.full((len(gs), rows.get(quantity, size), first.shape[1]), np.nan)
         for i, g in enumerate(gs):
             matrix = expected[g][key]
