@@ -4122,6 +4122,9 @@ nn_grade <- function(fixture, learner, epochs, names, source) {
   # base::names: the argument names, a string, would hide it here when it is one name.
   recorded <- run_keys[run_keys %in% unlist(lapply(compared, base::names))]
   position <- match(recorded, run_keys)
+  all_gs <- unlist(lapply(compared, function(c) lapply(c, `[[`, "gs")))
+  # The epochs of the iterations compared, the first to the last (up to the divergence).
+  epochs <- (range(all_gs) - 1) %/% per_epoch + 1
   answer <- list(
     fixture = fixture$name, source = source,
     recorded = data.frame(
@@ -4137,7 +4140,6 @@ nn_grade <- function(fixture, learner, epochs, names, source) {
   if (is.null(divergence)) return(answer)
   g <- (divergence$epoch - 1) * per_epoch + divergence$iteration
   at <- match(paste(divergence$layer, divergence$quantity, sep = ":"), run_keys)
-  all_gs <- unlist(lapply(compared, function(c) lapply(c, `[[`, "gs")))
   in_its_iteration <- vapply(recorded, function(key) {
     any(vapply(compared, function(c) key %in% names(c) && g %in% c[[key]]$gs, TRUE))
   }, TRUE)

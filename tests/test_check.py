@@ -147,6 +147,8 @@ def test_each_mistake_planted_in_a_loop_is_named_at_its_step(r_session, tmp_path
     assert where(python.divergence) == expected
     assert python.diagnosis == [case["id"]]
     assert f"looks like {case['id']}: " in python.report()
+    # Its iteration is epoch 1's: the epochs compared are 1 to 1, of the 3 recorded.
+    assert python.report().startswith(f"checked {path} against article, epochs 1 to 1\n")
     r = RAnswer(r_session.call("nn_check_trace", str(ARTICLE), str(path)), r_session)
     assert r.report == python.report()
     # The same loop's one_iteration, driven by nnscratch, in its own language.

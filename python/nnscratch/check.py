@@ -147,7 +147,8 @@ class Answer:
     notes : list of str
         How the learner's shapes were read, where they differ from nnscratch's.
     epochs : tuple of int
-        The first and the last epoch the learner recorded (up to the divergence).
+        The first and the last epoch of the iterations compared: those the learner
+        recorded, up to the divergence.
     numbers : int
         How many of the learner's numbers were compared.
     tolerance : str
@@ -1231,7 +1232,8 @@ def _windows(last_epoch):
 
 def _grade(fixture, learner, epochs, names, source):
     """Compare the learner's numbers in ``epochs`` (first, last), which ``learner(first,
-    last)`` gives window by window, with nnscratch's; then diagnose the first divergence."""
+    last)`` gives window by window, with nnscratch's; then diagnose the first divergence.
+    The answer names the epochs of the iterations compared."""
     run_order = [(l, q) for l, q, _ in trace_steps(len(fixture.layers))]
     reference = {"params": fixture.layers, "state": fixture.seed, "epoch": 0}
     compared, divergence, numbers = [], None, 0
@@ -1251,6 +1253,9 @@ def _grade(fixture, learner, epochs, names, source):
             break
     recorded = sorted({key for series in compared for key in series}, key=run_order.index)
     all_gs = np.concatenate([s.gs for c in compared for s in c.values()])
+    per_epoch = _batching(fixture)[0]
+    # The epochs of the iterations compared, the first to the last (up to the divergence).
+    epochs = tuple(int((g - 1) // per_epoch + 1) for g in (all_gs.min(), all_gs.max()))
     steps = {(l, q): s for l, q, s in trace_steps(len(fixture.layers))}
     answer = Answer(
         fixture=fixture.name,
@@ -1264,7 +1269,7 @@ def _grade(fixture, learner, epochs, names, source):
     )
     if divergence is None:
         return answer
-    g = (divergence.epoch - 1) * _batching(fixture)[0] + divergence.iteration
+    g = (divergence.epoch - 1) * per_epoch + divergence.iteration
     at = run_order.index((divergence.layer, divergence.quantity))
     answer.agreed = [
         _agreed(names.get(key, key[1]), *key)
