@@ -1,20 +1,18 @@
-import os
 import sys
 
 import pytest
-from hypothesis import settings
 
 # Locally, every run of the property-based cross-check explores new examples (and stores
-# none: the test turns hypothesis's example database off); in CI the examples are the same
-# every run, so that a submission passes or fails on its own merits.
-settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# none: the test turns hypothesis's example database off). Where hypothesis finds a CI (the
+# variable CI set, to anything, or GITHUB_ACTIONS=true and the like), it loads its own "ci"
+# profile, derandomize=True: the examples are the same every run, so that a submission
+# passes or fails on its own merits.
 
 
 @pytest.fixture(scope="session")
 def r_session():
-    """nnscratch's R implementation in the one embedded R of this test run."""
+    """nnscratch's R implementation in the one embedded R of this test process (under
+    pytest-xdist, one per worker)."""
     from nnscratch.rbridge import RSession
 
     return RSession()

@@ -19,7 +19,6 @@ from cases import FIXTURES, ROOT, r_train
 from nnscratch import compare
 from nnscratch.activations import ACTIVATIONS
 from nnscratch.compare import (
-    AMPLIFICATION_MARGIN,
     EPS,
     TOLERANCES,
     FreeRuns,
@@ -51,13 +50,13 @@ def test_python_and_r_agree_at_every_step(r_session, path):
     checked = crosscheck(f, r_session)
     print(checked.report())
     assert checked.ok, checked.report()
-    # Every recorded number of every window was compared: as many as the long tables have rows.
+    # Every recorded number of every window was compared: as many as the long table has
+    # rows, the same number every epoch.
+    one_epoch = nnscratch.train_fixture(dataclasses.replace(f, epochs=1), trace=True)
+    per_epoch = len(trace_table(one_epoch.trace))
     for start, width, comparison in checked.windows:
         assert comparison.epochs == list(range(start, start + width))
-        if start == 1:
-            window = dataclasses.replace(f, epochs=width)
-            python = nnscratch.train_fixture(window, trace=True)
-            assert comparison.numbers == len(trace_table(python.trace))
+        assert comparison.numbers == width * per_epoch
     if len(checked.windows) == 1:
         assert checked.windows[0][:2] == (1, f.epochs) and checked.free_runs is None
         assert f"every number of every iteration of all {f.epochs} epochs" in checked.report()
@@ -85,9 +84,9 @@ def test_r_departs_within_the_margin_on_every_fixture(r_session):
         with last_bits_changed():
             moved = departures(python, nnscratch.train_fixture(f))
         r = departures(python, r_session.train_fixture(f))
-        for what in r:
-            assert r[what] <= AMPLIFICATION_MARGIN * moved[what], (f.name, what, r, moved)
-            worst = max(worst, r[what] / moved[what] if r[what] else 0.0)
+        runs = FreeRuns(f.epochs, 0, r, moved)
+        assert runs.stable and runs.ok, (f.name, r, moved)
+        worst = max([worst] + [r[what] / max(moved[what], EPS) for what in r])
     print(f"R's free run departs at most {worst:.2f} times what one ulp moves Python's run")
 
 
@@ -364,12 +363,6 @@ def test_a_chaotic_run_parts_the_languages_after_agreeing_at_first(r_session):
     with last_bits_changed():
         perturbed = nnscratch.train_fixture(f, trace=True).trace
     assert not compare_traces(python, perturbed, f.X).ok
-    first_epochs = dataclasses.replace(f, epochs=4)
-    assert compare_traces(
-        nnscratch.train_fixture(first_epochs, trace=True).trace,
-        r_session.train_fixture(first_epochs, trace=True).trace,
-        f.X,
-    ).ok
 
 
 def test_a_change_in_r_after_epoch_100_is_named_with_its_window_and_epoch(plant):
@@ -487,9 +480,11 @@ def test_a_number_below_1e_12_is_compared_within_ten_times_what_last_bits_allow(
     r_session, one_ulp_moves, quantity
 ):
     """The smallest relative change of a number below 1e-12 that the harness catches, found
-    by bisection, is at most ten times the relative change that the last bits make at that
-    number: the most one ulp in every activation and slope moves the quantity (in ulps of its scale)
-    times EPS times the number's scale, over the number."""
+    by bisection, is at most ten times the last-bit allowance at that number: the most one
+    ulp in every activation and slope moves the quantity (in ulps of its scale, on the
+    fixtures traced whole) times EPS times the number's scale, over the number. This holds
+    the tolerance to the scale model, number by scale; a scale larger than its formula
+    would pass it."""
     f = tiny_everywhere()
     python = nnscratch.train_fixture(f, trace=True).trace
     r = r_session.train_fixture(f, trace=True).trace

@@ -51,9 +51,11 @@ class Tolerance(NamedTuple):
 # compared relatively. `measured` is the largest multiple of EPS * scale between Python
 # (numpy 2.4, OpenBLAS) and R (4.2.2, reference BLAS) over every fixture, at every step
 # the cross-check compares; `ulps` allows two to seven times that. tests/test_crosscheck.py
-# checks, number by number below 1e-12, that the smallest change the harness catches is
-# within ten times of what a change of one ulp in every activation and slope moves Python's own
-# run by.
+# checks, for each quantity on one number below 1e-12, that the smallest change the harness
+# catches is within ten times the last-bit allowance at that number: the most that one ulp
+# in every activation and slope moves the quantity (in ulps of its scale, on the fixtures
+# traced whole) times EPS times that number's scale. It holds the tolerance to the scale
+# model; a scale made larger than its formula would pass it.
 TOLERANCES = {
     "samples": Tolerance(0, "none: exact", 0, "row numbers, from the same generator"),
     "layer_input": Tolerance(
@@ -392,7 +394,8 @@ def windows(fixture, budget=TRACE_BUDGET):
 
     A run whose full trace fits the budget is traced whole: ``[(1, epochs)]``. A longer
     one is traced in three windows of equal width, at its start, middle and end, whose
-    traces together fit the budget.
+    traces together fit the budget; or, where one epoch's trace is more than a third of
+    it, of one epoch each.
     """
     one_epoch = train_fixture(dataclasses.replace(fixture, epochs=1), trace=True)
     per_epoch = len(trace_table(one_epoch.trace))
@@ -537,12 +540,6 @@ class Crosscheck:
         return all(c.ok for _, _, c in self.windows) and (
             self.free_runs is None or self.free_runs.ok
         )
-
-    @property
-    def numbers(self):
-        """How many numbers were compared, the free runs' included."""
-        traced = sum(c.numbers for _, _, c in self.windows)
-        return traced + (0 if self.free_runs is None else self.free_runs.numbers)
 
     def maxima(self):
         """Per (layer, quantity), the largest difference and share of the tolerance used over

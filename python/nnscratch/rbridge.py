@@ -175,7 +175,8 @@ class RSession:
         )
 
     def train_fixture(self, fixture, trace=False, **trace_options):
-        """``nn_train_fixture(...)``: train a :class:`Fixture` in R, with all its settings."""
+        """Train a :class:`Fixture` in R with all its settings: ``nn_train`` given the
+        fixture's batching, as R's ``nn_train_fixture`` gives it."""
         f = fixture
         return self.train(
             f.layers, f.X, f.y, f.lr, f.epochs, trace=trace, **f.batching(), **trace_options
