@@ -220,16 +220,6 @@ class Answer:
         return "\n".join(lines) + "\n"
 
 
-def _factorize(values):
-    """``(codes, uniques)``: each value's index in the distinct values, in order of first
-    appearance (as pandas.factorize, without importing pandas)."""
-    uniques, first, codes = np.unique(values, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[codes.reshape(-1)], uniques[order]
-
-
 def check_trace(fixture, trace, max_bytes=100_000_000):
     """Check a learner's long table of numbers against nnscratch's run of a fixture.
 
@@ -458,6 +448,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     ``rows`` (the rows the quantity has in that iteration; a bias's may be 1 too),
     ``cols``; and ``names``: the learner's name of each (layer, quantity).
     """
+    import pandas as pd  # here, not at the top: import nnscratch stays quick without it
 
     def fail(location, problem, category="value"):
         raise FixtureError(source, location, problem, category=category)
@@ -490,7 +481,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     known = NNSCRATCH_NAMES + list(ARTICLE_QUANTITIES)
     for position, name in enumerate(header):
         if name == "quantity":
-            codes, uniques = _factorize(np.array([str(cell) for cell in given[name]]))
+            codes, uniques = pd.factorize(np.array([str(cell) for cell in given[name]]))
             parsed[name] = np.asarray(uniques, dtype=object)[codes]
             bad = ~np.isin(np.asarray(uniques, dtype=object), known)[codes]
             problem = (
@@ -520,7 +511,7 @@ def _read_table(fixture, header, cells, lines, source, where):
     n_layers = len(fixture.layers)
     per_epoch, size, last_size = _batching(fixture)
     epoch, iteration, names = parsed["epoch"], parsed["iteration"], parsed["quantity"]
-    codes, uniques = _factorize(names)
+    codes, uniques = pd.factorize(names)
     quantity, implied, top = (
         np.array(column)[codes] for column in zip(*(_name_layers(fixture, n) for n in uniques))
     )
